@@ -1,0 +1,1 @@
+"""Shared mechanics of every Leadflow service."""

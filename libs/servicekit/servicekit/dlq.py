@@ -1,0 +1,75 @@
+"""Dead-letter records: the original key, value and headers plus ``x-dlq-*`` context."""
+
+from __future__ import annotations
+
+import traceback
+from datetime import datetime
+from typing import Any
+
+from aiokafka import ConsumerRecord
+from faststream.kafka import KafkaBroker
+from leadflow_contracts import dlq_topic
+from leadflow_contracts import headers as h
+
+MAX_MESSAGE_CHARS = 1_000
+MAX_STACKTRACE_CHARS = 8_000
+
+
+def dlq_headers(
+    record: ConsumerRecord[Any, Any],
+    exc: BaseException,
+    *,
+    consumer_group: str,
+    attempts: int,
+    first_failed_at: datetime,
+    last_failed_at: datetime,
+) -> dict[str, str]:
+    """Original headers (decoded as UTF-8, lossy) plus the dead-letter context."""
+    headers = {key: value.decode("utf-8", "replace") for key, value in record.headers or ()}
+    stack = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    headers.update(
+        {
+            h.DLQ_ORIGINAL_TOPIC: record.topic,
+            h.DLQ_ORIGINAL_PARTITION: str(record.partition),
+            h.DLQ_ORIGINAL_OFFSET: str(record.offset),
+            h.DLQ_CONSUMER_GROUP: consumer_group,
+            h.DLQ_EXCEPTION_CLASS: f"{type(exc).__module__}.{type(exc).__qualname__}",
+            h.DLQ_EXCEPTION_MESSAGE: str(exc)[:MAX_MESSAGE_CHARS],
+            h.DLQ_STACKTRACE: stack[-MAX_STACKTRACE_CHARS:],
+            h.DLQ_ATTEMPTS: str(attempts),
+            h.DLQ_FIRST_FAILED_AT: first_failed_at.isoformat(),
+            h.DLQ_LAST_FAILED_AT: last_failed_at.isoformat(),
+        }
+    )
+    return headers
+
+
+class DeadLetterPublisher:
+    """Publishes a failed record to ``<original topic>.dlq`` and waits for the ack."""
+
+    def __init__(self, broker: KafkaBroker) -> None:
+        self._broker = broker
+
+    async def publish(
+        self,
+        record: ConsumerRecord[Any, Any],
+        exc: BaseException,
+        *,
+        consumer_group: str,
+        attempts: int,
+        first_failed_at: datetime,
+    ) -> None:
+        headers = dlq_headers(
+            record,
+            exc,
+            consumer_group=consumer_group,
+            attempts=attempts,
+            first_failed_at=first_failed_at,
+            last_failed_at=datetime.now(first_failed_at.tzinfo),
+        )
+        await self._broker.publish(
+            record.value if record.value is not None else b"",
+            dlq_topic(record.topic),
+            key=record.key,
+            headers=headers,
+        )

@@ -1,0 +1,121 @@
+"""The I/O dependencies of one service process, built once by its composition root.
+
+``Runtime.build(settings)`` wires tracer provider, metrics, broker, publisher, DLQ and
+the database; tests pass their own pieces as overrides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+from leadflow_contracts import Producer, TopicSpec
+from opentelemetry.sdk.trace import TracerProvider
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from servicekit.consumer import Handler, ReliableConsumer, RetryPolicy
+from servicekit.db import create_engine, ping, session_factory
+from servicekit.dlq import DeadLetterPublisher
+from servicekit.inbox import Inbox
+from servicekit.kafka import EventPublisher, create_broker
+from servicekit.metrics import ServiceMetrics
+from servicekit.outbox import Outbox
+from servicekit.settings import ServiceSettings
+from servicekit.telemetry import create_tracer_provider
+
+
+@dataclass
+class Runtime:
+    settings: ServiceSettings
+    tracer_provider: TracerProvider
+    metrics: ServiceMetrics
+    broker: KafkaBroker
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    publisher: EventPublisher
+    dead_letters: DeadLetterPublisher
+    outbox: Outbox
+    consumers: list[ReliableConsumer] = field(default_factory=list)
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    @classmethod
+    def build(
+        cls,
+        settings: ServiceSettings,
+        *,
+        tracer_provider: TracerProvider | None = None,
+        metrics: ServiceMetrics | None = None,
+    ) -> Runtime:
+        provider = tracer_provider or create_tracer_provider(
+            settings.service_name, settings.service_version, settings.otlp_endpoint
+        )
+        broker = create_broker(settings, provider)
+        engine = create_engine(settings.database_url, settings.db_pool_size)
+        sessions = session_factory(engine)
+        publisher = EventPublisher(broker, settings.topic_prefix)
+        return cls(
+            settings=settings,
+            tracer_provider=provider,
+            metrics=metrics or ServiceMetrics(settings.service_name),
+            broker=broker,
+            engine=engine,
+            sessions=sessions,
+            publisher=publisher,
+            dead_letters=DeadLetterPublisher(broker),
+            outbox=Outbox(sessions, publisher),
+        )
+
+    @property
+    def producer(self) -> Producer:
+        return Producer(service=self.settings.service_name, version=self.settings.service_version)
+
+    def retry_policy(self) -> RetryPolicy:
+        s = self.settings
+        return RetryPolicy(s.retry_max_attempts, s.retry_base_delay_s, s.retry_max_delay_s)
+
+    def inbox(self, consumer_group: str) -> Inbox:
+        return Inbox(self.sessions, consumer_group, self.publisher)
+
+    def consume(
+        self, spec: TopicSpec, group_id: str, handler: Handler, **options: Any
+    ) -> ReliableConsumer:
+        """Register a reliable consumer (before ``start``)."""
+        consumer = ReliableConsumer(
+            spec,
+            group_id,
+            handler,
+            dead_letters=self.dead_letters,
+            metrics=self.metrics,
+            retry=self.retry_policy(),
+            topic_prefix=self.settings.topic_prefix,
+        )
+        defaults: dict[str, Any] = {
+            "session_timeout_ms": self.settings.kafka_session_timeout_ms,
+            "heartbeat_interval_ms": self.settings.kafka_heartbeat_interval_ms,
+        }
+        consumer.register(self.broker, **(defaults | options))
+        self.consumers.append(consumer)
+        return consumer
+
+    def spawn(self, coro: Any) -> None:
+        """Run a background loop (outbox relay, timers) from start until stop."""
+        self._tasks.append(asyncio.ensure_future(coro))
+
+    async def start(self) -> None:
+        await self.broker.start()
+        self.spawn(self.outbox.run_relay())
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self.broker.stop()
+        await self.engine.dispose()
+        self.tracer_provider.force_flush()
+
+    async def readiness(self) -> dict[str, bool]:
+        broker_ok, db_ok = await asyncio.gather(self.broker.ping(timeout=2.0), ping(self.engine))
+        return {"broker": bool(broker_ok), "database": db_ok}

@@ -1,0 +1,66 @@
+"""The one settings base every service extends (pydantic-settings, read at start-up only)."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "leadflow-dev-secret-do-not-use-in-production"  # noqa: S105 - dev mode only
+
+
+class ServiceSettings(BaseSettings):
+    """Configuration shared by every service.
+
+    Environment names follow the ecosystem where one exists (``KAFKA_BOOTSTRAP_SERVERS``,
+    ``DATABASE_URL``, ``OTEL_EXPORTER_OTLP_ENDPOINT``); everything else is ``LEADFLOW_*``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="LEADFLOW_", extra="ignore", frozen=True)
+
+    service_name: str = "leadflow"
+    service_version: str = "0.1.0"
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices(
+            "KAFKA_BOOTSTRAP_SERVERS", "LEADFLOW_KAFKA_BOOTSTRAP_SERVERS"
+        ),
+    )
+    #: Apache Kafka supports the idempotent producer; the embedded Tansu build does not.
+    kafka_enable_idempotence: bool = False
+    kafka_request_timeout_ms: int = 10_000
+    #: Prepended to every topic name at the I/O boundary (isolation of test runs).
+    topic_prefix: str = ""
+    kafka_linger_ms: int = 0
+    #: A new consumer group member waits about half of this before its first
+    #: assignment on Tansu; tests use a short value, production keeps Kafka's habits.
+    kafka_session_timeout_ms: int = 10_000
+    kafka_heartbeat_interval_ms: int = 1_000
+    database_url: str = Field(
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        validation_alias=AliasChoices("DATABASE_URL", "LEADFLOW_DATABASE_URL"),
+    )
+    db_pool_size: int = 5
+    otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "LEADFLOW_OTLP_ENDPOINT"),
+    )
+    log_level: str = "INFO"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    dev_mode: bool = False
+    admin_jwt_secret: SecretStr | None = None
+
+    retry_max_attempts: int = Field(default=5, ge=1)
+    retry_base_delay_s: float = Field(default=0.2, ge=0)
+    retry_max_delay_s: float = Field(default=5.0, ge=0)
+
+    def jwt_secret(self) -> str:
+        """The admin JWT secret; outside dev mode a real one is mandatory."""
+        if self.admin_jwt_secret is not None and self.admin_jwt_secret.get_secret_value():
+            return self.admin_jwt_secret.get_secret_value()
+        if self.dev_mode:
+            return DEV_JWT_SECRET
+        raise RuntimeError(
+            "LEADFLOW_ADMIN_JWT_SECRET is not set. Set it to a long random value "
+            "(or set LEADFLOW_DEV_MODE=true for local development only)."
+        )

@@ -1,0 +1,1 @@
+"""Test infrastructure shared by every service and by tests/e2e (import from tests only)."""

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+
+import pytest
+from leadflow_contracts import Envelope, LeadReceived, Producer, lead_id_for, received_event_id
+from leadflow_contracts.topics import LEAD_CREATED, LEAD_RECEIVED
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from servicekit.events import new_envelope
+from servicekit.inbox import metadata as inbox_metadata
+from servicekit.kafka import ensure_topics
+from servicekit.outbox import metadata as outbox_metadata
+from servicekit.runtime import Runtime
+from servicekit.settings import ServiceSettings
+from servicekit.telemetry import create_tracer_provider
+
+
+@pytest.fixture
+def settings(kafka_bootstrap: str, database_url: str, topic_prefix: str) -> ServiceSettings:
+    return ServiceSettings(
+        service_name="kit-test",
+        kafka_bootstrap_servers=kafka_bootstrap,
+        database_url=database_url,
+        topic_prefix=topic_prefix,
+        retry_max_attempts=3,
+        retry_base_delay_s=0.01,
+        retry_max_delay_s=0.05,
+        kafka_session_timeout_ms=3000,
+        kafka_heartbeat_interval_ms=300,
+    )
+
+
+@pytest.fixture
+def spans() -> InMemorySpanExporter:
+    return InMemorySpanExporter()
+
+
+@pytest.fixture
+async def runtime(settings: ServiceSettings, spans: InMemorySpanExporter) -> AsyncIterator[Runtime]:
+    await ensure_topics(
+        settings.kafka_bootstrap_servers,
+        [LEAD_RECEIVED, LEAD_CREATED],
+        name_prefix=settings.topic_prefix,
+    )
+    provider = create_tracer_provider("kit-test", "0", None, (SimpleSpanProcessor(spans),))
+    rt = Runtime.build(settings, tracer_provider=provider)
+    async with rt.engine.begin() as conn:
+        await conn.run_sync(inbox_metadata.create_all)
+        await conn.run_sync(outbox_metadata.create_all)
+    yield rt
+    await rt.stop()
+
+
+@pytest.fixture
+def make_received() -> Callable[[str, str], Envelope[LeadReceived]]:
+    def make(tenant: str, webhook_id: str) -> Envelope[LeadReceived]:
+        lead_id = lead_id_for(tenant, "generic", webhook_id)
+        return new_envelope(
+            LEAD_RECEIVED,
+            LeadReceived(
+                source="generic",
+                webhook_id=webhook_id,
+                received_at=datetime.now(UTC),
+                body={"email": f"{webhook_id}@example.com"},
+            ),
+            producer=Producer(service="kit-test", version="0"),
+            event_id=received_event_id(lead_id),
+            tenant_id=tenant,
+            lead_id=lead_id,
+            correlation_id=webhook_id,
+        )
+
+    return make

@@ -1,0 +1,1 @@
+"""Leadflow audit service."""

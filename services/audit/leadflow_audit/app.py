@@ -1,0 +1,14 @@
+"""Composition root of the audit service: every I/O dependency is wired here."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from servicekit.http import create_http_app
+from servicekit.runtime import Runtime
+
+from leadflow_audit.settings import Settings
+
+
+def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:
+    runtime = runtime or Runtime.build(settings)
+    return create_http_app(runtime, title="Leadflow audit", jwt_secret=settings.jwt_secret())

@@ -1,0 +1,20 @@
+"""`python -m leadflow_dlq [serve|migrate]`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from servicekit.service import service_main
+
+from leadflow_dlq.app import create_app
+from leadflow_dlq.settings import Settings
+
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+
+
+def main() -> None:
+    service_main(settings_cls=Settings, create_app=create_app, migrations=MIGRATIONS)
+
+
+if __name__ == "__main__":
+    main()

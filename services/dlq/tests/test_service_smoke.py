@@ -1,0 +1,19 @@
+"""The dlq service migrates its own database and reports healthy and ready."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from leadflow_dlq.__main__ import MIGRATIONS
+from leadflow_dlq.app import create_app
+from leadflow_dlq.settings import Settings
+from servicekit.migrations import upgrade
+
+
+def test_migrates_and_serves_health_ready_and_metrics(settings: Settings) -> None:
+    upgrade(settings.database_url, MIGRATIONS)
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/healthz").json()["service"] == "dlq"
+        ready = client.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["checks"] == {"broker": True, "database": True}
+        assert "leads_processed_total" in client.get("/metrics").text

@@ -1,0 +1,1 @@
+"""Leadflow ingest service."""

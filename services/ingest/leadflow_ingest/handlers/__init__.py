@@ -1,0 +1,1 @@
+"""Handlers layer of the ingest service."""

@@ -1,0 +1,1 @@
+"""Leadflow router service."""
