@@ -45,6 +45,11 @@ class Lead(BaseModel):
         default=None, description="The earlier lead with the same email or phone, if any."
     )
     received_at: AwareDatetime
+    sla_minutes: int | None = Field(
+        default=None,
+        ge=1,
+        description="The tenant tier's response SLA when the lead arrived (router uses it).",
+    )
 
     @property
     def email_domain(self) -> str | None:
@@ -62,6 +67,9 @@ class LeadReceived(BaseModel):
     webhook_id: str
     received_at: AwareDatetime
     body: dict[str, Any]
+    sla_minutes: int | None = Field(
+        default=None, ge=1, description="The tenant tier's response SLA at receipt."
+    )
 
 
 class LeadCreated(BaseModel):

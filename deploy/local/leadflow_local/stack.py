@@ -1,0 +1,211 @@
+"""The embedded stack behind ``make run``: broker, PostgreSQL and every service.
+
+Starts the Tansu broker unless ``KAFKA_BOOTSTRAP_SERVERS`` is set and an embedded
+PostgreSQL under ``.data/postgres`` unless ``DATABASE_URL`` is set; creates the topics
+from the registry, one database per service, migrates each, starts each service as its
+own process (which migrates its database before serving), waits until every
+``/readyz`` is green. ``stop`` tears it all down in
+reverse order: services first, then PostgreSQL and the broker — no orphan processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+from leadflow_contracts import REGISTRY
+from servicekit.db import ensure_database, with_database
+from servicekit.embedded import EmbeddedKafka, EmbeddedPostgres, free_port
+from servicekit.kafka import ensure_topics
+from servicekit.settings import DEV_JWT_SECRET
+
+#: Service name → fixed HTTP port (DESIGN/issue: ingest 8001 … dlq 8005, console 8000).
+SERVICE_PORTS: dict[str, int] = {
+    "ingest": 8001,
+    "scoring": 8002,
+    "router": 8003,
+    "audit": 8004,
+    "dlq": 8005,
+}
+DEFAULT_KAFKA_PORT = 9092
+DEFAULT_PG_PORT = 55432
+
+
+def _port_or_free(preferred: int, offset: int = 0) -> int:
+    """The well-known port for the default stack; any free port for a side-by-side one."""
+    import socket
+
+    if offset:
+        return free_port()
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", preferred))
+        except OSError:
+            return free_port()
+    return preferred
+
+
+def _die_with_parent() -> None:
+    """Children get SIGTERM if the launcher dies abruptly (Linux), so none is orphaned."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def available_services() -> list[str]:
+    """The services whose package is installed (``make run`` starts what exists)."""
+    return [
+        name
+        for name in SERVICE_PORTS
+        if importlib.util.find_spec(f"leadflow_{name}.__main__") is not None
+    ]
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    log: IO[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@dataclass
+class Stack:
+    data_dir: Path
+    port_offset: int = 0
+    services: list[str] = field(default_factory=available_services)
+    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    kafka: EmbeddedKafka | None = None
+    postgres: EmbeddedPostgres | None = None
+    bootstrap_servers: str = ""
+    database_url: str = ""
+    running: list[ServiceProcess] = field(default_factory=list)
+
+    @property
+    def jwt_secret(self) -> str:
+        return self.env.get("LEADFLOW_ADMIN_JWT_SECRET") or DEV_JWT_SECRET
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{SERVICE_PORTS[service] + self.port_offset}"
+
+    def start(self, timeout_s: float = 120.0) -> Stack:
+        try:
+            self._start_infrastructure()
+            asyncio.run(ensure_topics(self.bootstrap_servers, REGISTRY))
+            for name in self.services:
+                # Each service migrates its own database on start (under an advisory lock).
+                ensure_database(self.service_env(name)["DATABASE_URL"])
+                self._spawn(name)
+            self._wait_ready(timeout_s)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start_infrastructure(self) -> None:
+        (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
+        if self.env.get("KAFKA_BOOTSTRAP_SERVERS"):
+            self.bootstrap_servers = self.env["KAFKA_BOOTSTRAP_SERVERS"]
+        else:
+            self.kafka = EmbeddedKafka(
+                _port_or_free(DEFAULT_KAFKA_PORT, self.port_offset),
+                log_path=self.data_dir / "logs" / "broker.log",
+            ).start()
+            self.bootstrap_servers = self.kafka.bootstrap_servers
+        if self.env.get("DATABASE_URL"):
+            self.database_url = self.env["DATABASE_URL"]
+        else:
+            self.postgres = EmbeddedPostgres(
+                self.data_dir / "postgres", _port_or_free(DEFAULT_PG_PORT, self.port_offset)
+            ).start()
+            self.database_url = self.postgres.url()
+
+    def service_env(self, name: str) -> dict[str, str]:
+        env = dict(self.env)
+        env.update(
+            {
+                "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+                "DATABASE_URL": with_database(self.database_url, f"leadflow_{name}"),
+                "LEADFLOW_HTTP_PORT": str(SERVICE_PORTS[name] + self.port_offset),
+                "LEADFLOW_DEV_MODE": env.get("LEADFLOW_DEV_MODE", "true"),
+                "LEADFLOW_ADMIN_JWT_SECRET": self.jwt_secret,
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        return env
+
+    def _spawn(self, name: str) -> None:
+        log_path = self.data_dir / "logs" / f"{name}.log"
+        log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+        process = subprocess.Popen(
+            [sys.executable, "-m", f"leadflow_{name}", "serve"],
+            env=self.service_env(name),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches the launcher, which stops in order
+            preexec_fn=_die_with_parent,
+        )
+        port = SERVICE_PORTS[name] + self.port_offset
+        self.running.append(ServiceProcess(name, port, process, log_path, log))
+
+    def _wait_ready(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        pending = {s.name: s for s in self.running}
+        with httpx.Client(timeout=2.0) as client:
+            while pending:
+                for name, svc in list(pending.items()):
+                    if svc.process.poll() is not None:
+                        tail = svc.log_path.read_text(errors="replace")[-3000:]
+                        raise RuntimeError(f"{name} exited with {svc.process.returncode}:\n{tail}")
+                    try:
+                        if client.get(f"{svc.url}/readyz").status_code == 200:
+                            del pending[name]
+                    except httpx.HTTPError:
+                        pass
+                if pending and time.monotonic() > deadline:
+                    raise TimeoutError(f"not ready after {timeout_s}s: {sorted(pending)}")
+                if pending:
+                    time.sleep(0.2)
+
+    def stop(self) -> None:
+        for svc in self.running:
+            if svc.process.poll() is None:
+                svc.process.send_signal(signal.SIGTERM)
+        for svc in self.running:
+            try:
+                svc.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                svc.process.kill()
+                svc.process.wait(timeout=5)
+            svc.log.close()
+        self.running.clear()
+        if self.postgres:
+            self.postgres.stop()
+            self.postgres = None
+        if self.kafka:
+            self.kafka.stop()
+            self.kafka = None
+
+    def pids(self) -> list[int]:
+        pids = [s.process.pid for s in self.running]
+        for infra in (self.kafka, self.postgres):
+            if infra is not None and infra.pid is not None:
+                pids.append(infra.pid)
+        return pids
