@@ -2,9 +2,46 @@
 
 from __future__ import annotations
 
+from pydantic import Field, SecretStr
 from servicekit.settings import ServiceSettings
+
+#: A fixed Fernet key for dev mode only; outside dev mode a real key is mandatory.
+DEV_SECRET_ENCRYPTION_KEY = "bGVhZGZsb3ctZGV2LWtleS1kby1ub3QtdXNlLWluLXA="  # noqa: S105
 
 
 class Settings(ServiceSettings):
     service_name: str = "ingest"
     http_port: int = 8001
+
+    #: Standard Webhooks timestamp tolerance (seconds, either direction).
+    webhook_tolerance_s: int = Field(default=300, ge=1)
+    #: Largest accepted webhook body; larger ones get 413 without being read further.
+    webhook_max_body_bytes: int = Field(default=256 * 1024, ge=1)
+    #: How long a webhook waits for the broker's ack of ``lead.received`` before 503.
+    broker_ack_timeout_s: float = Field(default=5.0, gt=0)
+    #: ``Retry-After`` of a 503 (broker unavailable).
+    unavailable_retry_after_s: int = Field(default=5, ge=1)
+    #: Tenants, tiers and secrets are cached this long (changes made through another
+    #: replica apply within this time; this replica invalidates at once).
+    config_cache_ttl_s: float = Field(default=2.0, ge=0)
+    #: Fernet key(s) encrypting webhook secrets at rest, comma-separated: the first
+    #: encrypts, all decrypt (key rotation). Mandatory outside dev mode.
+    secret_encryption_key: SecretStr | None = None
+    #: A lead with the same normalized email or phone as an earlier lead of the same
+    #: tenant within this many days is flagged ``duplicate_of`` that earlier lead.
+    duplicate_window_days: int = Field(default=30, ge=0)
+    #: Consumer group of the ingest worker.
+    worker_group: str = "ingest-worker"
+
+    def encryption_keys(self) -> list[str]:
+        if self.secret_encryption_key is not None:
+            keys = [k.strip() for k in self.secret_encryption_key.get_secret_value().split(",")]
+            if any(keys):
+                return [k for k in keys if k]
+        if self.dev_mode:
+            return [DEV_SECRET_ENCRYPTION_KEY]
+        raise RuntimeError(
+            "LEADFLOW_SECRET_ENCRYPTION_KEY is not set. Generate one with "
+            "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key())'` "
+            "(or set LEADFLOW_DEV_MODE=true for local development only)."
+        )

@@ -1,0 +1,133 @@
+"""Replay guard (accepted webhook-ids) and shared rate/quota counters."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from leadflow_ingest.adapters.tables import accepted_webhooks, usage_counters, webhook_secrets
+from leadflow_ingest.domain.quota import Windows
+
+
+async def claim_webhook(
+    session: AsyncSession,
+    *,
+    tenant: str,
+    webhook_id: str,
+    source: str,
+    lead_id: uuid.UUID,
+    now: datetime,
+) -> uuid.UUID | None:
+    """Insert the replay-guard row; None when claimed, else the original lead_id.
+
+    Runs in the caller's transaction. A concurrent claim of the same webhook-id blocks
+    on the primary key until this transaction ends: if it commits, the other sees the
+    row (duplicate); if it rolls back (broker down), the other claims it.
+    """
+    claimed = await session.execute(
+        insert(accepted_webhooks)
+        .values(
+            tenant=tenant, webhook_id=webhook_id, source=source, lead_id=lead_id, accepted_at=now
+        )
+        .on_conflict_do_nothing()
+        .returning(accepted_webhooks.c.lead_id)
+    )
+    if claimed.first() is not None:
+        return None
+    original: uuid.UUID | None = await session.scalar(
+        select(accepted_webhooks.c.lead_id).where(
+            accepted_webhooks.c.tenant == tenant, accepted_webhooks.c.webhook_id == webhook_id
+        )
+    )
+    return original or lead_id
+
+
+class _Exhausted(Exception):
+    def __init__(self, window: str) -> None:
+        super().__init__(window)
+        self.window = window
+
+
+class UsageCounters:
+    """Per-tenant request counters shared by every replica (one row per window).
+
+    ``reserve`` increments the minute and the month counter in one short transaction
+    only if both stay within their limits (so a rejected request is never counted);
+    ``release`` gives a reservation back when the request fails afterwards.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    @staticmethod
+    async def _bump(session: AsyncSession, tenant: str, window: str, limit: int) -> bool:
+        if limit <= 0:
+            return False
+        stmt = (
+            insert(usage_counters)
+            .values(tenant=tenant, window=window, count=1)
+            .on_conflict_do_update(
+                index_elements=[usage_counters.c.tenant, usage_counters.c.window],
+                set_={"count": usage_counters.c.count + 1},
+                where=usage_counters.c.count < limit,
+            )
+            .returning(usage_counters.c.count)
+        )
+        return (await session.execute(stmt)).first() is not None
+
+    async def reserve(
+        self, tenant: str, windows: Windows, *, per_minute: int, per_month: int
+    ) -> str | None:
+        """None when reserved; else the exhausted window: "rate" or "quota"."""
+        try:
+            async with self._sessions() as session, session.begin():
+                if not await self._bump(session, tenant, windows.minute, per_minute):
+                    raise _Exhausted("rate")
+                if not await self._bump(session, tenant, windows.month, per_month):
+                    raise _Exhausted("quota")  # rolls the minute increment back too
+        except _Exhausted as exc:
+            return exc.window
+        return None
+
+    async def release(self, tenant: str, windows: Windows) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(usage_counters)
+                .where(
+                    usage_counters.c.tenant == tenant,
+                    usage_counters.c.window.in_([windows.minute, windows.month]),
+                    usage_counters.c.count > 0,
+                )
+                .values(count=usage_counters.c.count - 1)
+            )
+
+    async def prune(self, older_than: str) -> None:
+        """Drop minute windows before ``older_than`` (e.g. "m2025-06-03T08:00")."""
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                delete(usage_counters).where(
+                    usage_counters.c.window.like("m%"), usage_counters.c.window < older_than
+                )
+            )
+
+
+async def touch_secret(
+    sessions: async_sessionmaker[AsyncSession], secret_id: uuid.UUID, now: datetime
+) -> None:
+    """Record ``last_used_at`` at most once a minute per secret (avoids a hot row)."""
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(webhook_secrets)
+            .where(
+                webhook_secrets.c.secret_id == secret_id,
+                or_(
+                    webhook_secrets.c.last_used_at.is_(None),
+                    and_(webhook_secrets.c.last_used_at < now - timedelta(minutes=1)),
+                ),
+            )
+            .values(last_used_at=now)
+        )

@@ -1,0 +1,222 @@
+"""``POST /v1/webhooks/{tenant}/{source}`` — the signed-webhook gateway.
+
+Checks, in order: 415 content type → 413 size (read with a hard limit) → 401
+Standard Webhooks signature (one uniform body for every authentication failure) →
+400 JSON → 422 source schema (+ usable email or phone) → replay guard (200 duplicate)
+→ 429 rate/quota → publish and wait for the broker's ack (503) → 202.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from servicekit.logging import get_logger
+from servicekit.problems import ProblemError
+
+from leadflow_ingest.adapters.webhook_store import touch_secret
+from leadflow_ingest.api.body import BodyTooLarge, read_limited
+from leadflow_ingest.api.context import ingest_context
+from leadflow_ingest.domain.normalize import UnusableLead, normalize, parse_body
+from leadflow_ingest.domain.signatures import SignatureInvalid, WebhookHeaders, verify
+from leadflow_ingest.domain.sources.registry import ADAPTERS, adapter_for, inline_schema
+from leadflow_ingest.handlers.accept_webhook import BrokerUnavailable, RateLimited
+from leadflow_ingest.metrics import UNKNOWN
+
+log = get_logger(__name__)
+router = APIRouter(tags=["webhooks"])
+
+UNAUTHORIZED_DETAIL = (
+    "The webhook could not be authenticated. Check the URL (tenant and source), the "
+    "webhook-id, webhook-timestamp and webhook-signature headers, the signing secret, "
+    "and the sender's clock."
+)
+
+_REQUEST_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "The upstream payload; its schema depends on {source}.",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {"title": f"{name}: {a.model.__name__}", **inline_schema(a.model)}
+                        for name, a in ADAPTERS.items()
+                    ]
+                }
+            }
+        },
+    },
+    "parameters": [
+        {"name": h, "in": "header", "required": True, "schema": {"type": "string"}}
+        for h in ("webhook-id", "webhook-timestamp", "webhook-signature")
+    ],
+}
+
+
+def _answer(status: str, lead_id: uuid.UUID, webhook_id: str, code: int) -> JSONResponse:
+    return JSONResponse(
+        {
+            "status": status,
+            "lead_id": str(lead_id),
+            "webhook_id": webhook_id,
+            "correlation_id": webhook_id,
+        },
+        status_code=code,
+    )
+
+
+@router.post(
+    "/v1/webhooks/{tenant}/{source}",
+    status_code=202,
+    summary="Receive a signed webhook (Standard Webhooks)",
+    openapi_extra=_REQUEST_BODY,
+    responses={
+        200: {"description": "Duplicate webhook-id: the original lead_id, nothing republished."},
+        202: {"description": "Accepted: lead.received is durably on the topic."},
+        400: {"description": "Malformed JSON."},
+        401: {"description": "Authentication failed (uniform answer)."},
+        413: {"description": "Body over the limit."},
+        415: {"description": "Not JSON."},
+        422: {"description": "Payload violates the source's schema."},
+        429: {"description": "Tier rate or monthly quota exhausted (Retry-After)."},
+        503: {"description": "Broker did not acknowledge in time (Retry-After)."},
+    },
+)
+async def receive_webhook(tenant: str, source: str, request: Request) -> JSONResponse:
+    ctx = ingest_context(request)
+    config = await ctx.tenants.get(tenant)
+    keys = config.keys.get(source) if config is not None else None
+    labels = (tenant if config else UNKNOWN, source if keys is not None else UNKNOWN)
+
+    def refuse(outcome: str, problem: ProblemError) -> ProblemError:
+        ctx.metrics.webhook(*labels, outcome)
+        return problem
+
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        raise refuse(
+            "unsupported_media_type",
+            ProblemError(
+                415,
+                "unsupported-media-type",
+                "Unsupported media type",
+                "Send the payload as JSON with 'Content-Type: application/json'.",
+            ),
+        )
+    limit = ctx.settings.webhook_max_body_bytes
+    try:
+        raw = await read_limited(request, limit)
+    except BodyTooLarge:
+        raise refuse(
+            "too_large",
+            ProblemError(
+                413,
+                "payload-too-large",
+                "Payload too large",
+                f"The body exceeds the limit of {limit} bytes.",
+            ),
+        ) from None
+    headers = WebhookHeaders(
+        request.headers.get("webhook-id"),
+        request.headers.get("webhook-timestamp"),
+        request.headers.get("webhook-signature"),
+    )
+    now = ctx.clock()
+    adapter = adapter_for(source)
+    try:
+        if config is None or keys is None or adapter is None:
+            raise SignatureInvalid("unknown tenant or source")
+        key = verify(headers, raw, keys, now=now, tolerance_s=ctx.settings.webhook_tolerance_s)
+    except SignatureInvalid as exc:
+        log.info("webhook unauthorized", tenant=labels[0], source=labels[1], reason=str(exc))
+        raise refuse(
+            "unauthorized",
+            ProblemError(401, "webhook-unauthorized", "Unauthorized", UNAUTHORIZED_DETAIL),
+        ) from None
+    assert headers.webhook_id is not None
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise refuse(
+            "malformed",
+            ProblemError(400, "malformed-json", "Malformed JSON", "The body is not valid JSON."),
+        ) from None
+    try:
+        if not isinstance(body, dict):
+            raise UnusableLead([("", "the payload must be a JSON object")])
+        # The worker runs the same normalization; refusing here keeps garbage off the topic.
+        normalize(
+            parse_body(adapter, body),
+            lead_id=uuid.UUID(int=0),
+            tenant_id=config.slug,
+            source=source,
+            default_region=config.default_region,
+            received_at=now,
+        )
+    except UnusableLead as exc:
+        raise refuse(
+            "invalid",
+            ProblemError(
+                422,
+                "validation-error",
+                "Payload failed validation",
+                f"The payload is not a valid '{source}' lead; see 'errors'.",
+                errors=[
+                    {"field": ".".join(p for p in ("body", field) if p), "message": message}
+                    for field, message in exc.problems
+                ],
+            ),
+        ) from None
+    try:
+        accepted = await ctx.acceptor.accept(config, source, headers.webhook_id, body, now)
+    except RateLimited as exc:
+        quota = exc.window == "quota"
+        raise refuse(
+            "quota_exceeded" if quota else "rate_limited",
+            ProblemError(
+                429,
+                "quota-exceeded" if quota else "rate-limited",
+                "Monthly quota exceeded" if quota else "Rate limit exceeded",
+                f"The tier '{config.tier.name}' allows "
+                + (
+                    f"{config.tier.monthly_quota} webhooks per month."
+                    if quota
+                    else f"{config.tier.rate_per_minute} webhooks per minute."
+                )
+                + f" Retry after {exc.retry_after_s} s.",
+                headers={"Retry-After": str(exc.retry_after_s)},
+            ),
+        ) from None
+    except BrokerUnavailable:
+        retry = ctx.settings.unavailable_retry_after_s
+        raise refuse(
+            "broker_unavailable",
+            ProblemError(
+                503,
+                "broker-unavailable",
+                "Service unavailable",
+                "The webhook could not be stored durably right now and was NOT accepted; "
+                f"retry with the same webhook-id after {retry} s.",
+                headers={"Retry-After": str(retry)},
+            ),
+        ) from None
+    ctx.metrics.webhook(*labels, "duplicate" if accepted.duplicate else "accepted")
+    if not accepted.duplicate:
+        try:
+            await touch_secret(ctx.runtime.sessions, key.secret_id, now)
+        except Exception as exc:  # bookkeeping only; the webhook is accepted
+            log.warning("could not record secret use", error=type(exc).__name__)
+        return _answer("accepted", accepted.lead_id, headers.webhook_id, 202)
+    return _answer("duplicate", accepted.lead_id, headers.webhook_id, 200)
+
+
+@router.get("/v1/sources", tags=["sources"], summary="Supported sources and their JSON Schemas")
+async def list_sources() -> list[dict[str, Any]]:
+    return [
+        {"source": name, "description": a.description, "schema": a.model.model_json_schema()}
+        for name, a in ADAPTERS.items()
+    ]

@@ -1,0 +1,132 @@
+"""Accepting a verified, valid webhook: replay guard → rate/quota → publish → commit.
+
+Delivery contract (why this order):
+
+* The replay-guard row (tenant, webhook-id) is inserted first, inside a transaction
+  that stays open until the broker acknowledged ``lead.received`` (acks=all). Only
+  then is it committed and 202 returned — so a 202 always means the record is durable.
+* If the broker does not ack within ``ack_timeout_s`` the transaction rolls back (the
+  webhook-id is free again) and the caller gets 503: its retry will be accepted.
+  Should the timed-out record reach the topic later anyway, the retry republishes it
+  with the same deterministic ``event_id`` and consumers dedupe it.
+* A concurrent request with the same webhook-id blocks on the row until the first one
+  commits (→ 200 duplicate) or rolls back (→ it proceeds itself).
+* Duplicates are answered before any counting; the rate/quota reservation is given
+  back when the request fails later, so only accepted webhooks count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from leadflow_contracts import LeadReceived, Producer, lead_id_for, received_event_id
+from leadflow_contracts.topics import LEAD_RECEIVED
+from servicekit.events import Outgoing, new_envelope
+from servicekit.kafka import EventPublisher
+from servicekit.logging import get_logger
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from leadflow_ingest.adapters.webhook_store import UsageCounters, claim_webhook
+from leadflow_ingest.domain.quota import windows
+from leadflow_ingest.domain.tenancy import TenantConfig
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    lead_id: uuid.UUID
+    duplicate: bool
+
+
+class RateLimited(Exception):
+    def __init__(self, window: str, retry_after_s: int) -> None:
+        super().__init__(window)
+        self.window = window  # "rate" or "quota"
+        self.retry_after_s = retry_after_s
+
+
+class BrokerUnavailable(Exception):
+    """The broker did not acknowledge ``lead.received`` in time; nothing was accepted."""
+
+
+@dataclass
+class WebhookAcceptor:
+    sessions: async_sessionmaker[AsyncSession]
+    publisher: EventPublisher
+    usage: UsageCounters
+    producer: Producer
+    ack_timeout_s: float
+
+    async def accept(
+        self,
+        tenant: TenantConfig,
+        source: str,
+        webhook_id: str,
+        body: dict[str, Any],
+        received_at: datetime,
+    ) -> Accepted:
+        lead_id = lead_id_for(tenant.slug, source, webhook_id)
+        envelope = new_envelope(
+            LEAD_RECEIVED,
+            LeadReceived(
+                source=source,
+                webhook_id=webhook_id,
+                received_at=received_at,
+                body=body,
+                sla_minutes=tenant.tier.sla_minutes,
+            ),
+            producer=self.producer,
+            event_id=received_event_id(lead_id),
+            tenant_id=tenant.slug,
+            lead_id=lead_id,
+            correlation_id=webhook_id,
+            occurred_at=received_at,
+        )
+        window = windows(received_at)
+        try:
+            async with self.sessions() as session, session.begin():
+                original = await claim_webhook(
+                    session,
+                    tenant=tenant.slug,
+                    webhook_id=webhook_id,
+                    source=source,
+                    lead_id=lead_id,
+                    now=received_at,
+                )
+                if original is not None:
+                    return Accepted(original, duplicate=True)
+                exhausted = await self.usage.reserve(
+                    tenant.slug,
+                    window,
+                    per_minute=tenant.tier.rate_per_minute,
+                    per_month=tenant.tier.monthly_quota,
+                )
+                if exhausted is not None:
+                    retry = (
+                        window.seconds_to_next_minute
+                        if exhausted == "rate"
+                        else window.seconds_to_next_month
+                    )
+                    raise RateLimited(exhausted, retry)
+                try:
+                    await asyncio.wait_for(
+                        self.publisher.publish(Outgoing.of(LEAD_RECEIVED, envelope)),
+                        self.ack_timeout_s,
+                    )
+                except Exception as exc:
+                    log.warning("lead.received not acknowledged", error=type(exc).__name__)
+                    await self.usage.release(tenant.slug, window)
+                    raise BrokerUnavailable() from exc
+        except (RateLimited, BrokerUnavailable):
+            raise
+        except Exception as exc:
+            # The commit itself failed after the ack: the record is on the topic but
+            # the guard row is not; the caller's retry republishes the same event_id.
+            log.error("accepting webhook failed", error=f"{type(exc).__name__}: {exc}")
+            raise BrokerUnavailable() from exc
+        return Accepted(lead_id, duplicate=False)
