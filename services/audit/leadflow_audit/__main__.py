@@ -1,11 +1,13 @@
-"""`python -m leadflow_audit [serve|migrate]`."""
+"""`python -m leadflow_audit [serve|migrate|rebuild-projection|verify]`."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from servicekit.service import service_main
 
+from leadflow_audit import cli
 from leadflow_audit.app import create_app
 from leadflow_audit.settings import Settings
 
@@ -13,6 +15,8 @@ MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
 
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] in cli.COMMANDS:
+        raise SystemExit(cli.main(sys.argv[1:]))
     service_main(settings_cls=Settings, create_app=create_app, migrations=MIGRATIONS)
 
 

@@ -6,9 +6,29 @@ from fastapi import FastAPI
 from servicekit.http import create_http_app
 from servicekit.runtime import Runtime
 
+from leadflow_audit.adapters.queries import AuditQueries
+from leadflow_audit.adapters.roles import act_as
+from leadflow_audit.adapters.store import EventStore
+from leadflow_audit.api.routes import router
+from leadflow_audit.handlers.consume_events import AuditConsumer
 from leadflow_audit.settings import Settings
 
 
+def build_runtime(settings: Settings) -> Runtime:
+    """The runtime, with every database connection acting as the writer role."""
+    runtime = Runtime.build(settings)
+    if settings.db_role:
+        act_as(runtime.engine, settings.db_role)
+    return runtime
+
+
 def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:
-    runtime = runtime or Runtime.build(settings)
-    return create_http_app(runtime, title="Leadflow audit", jwt_secret=settings.jwt_secret())
+    runtime = runtime or build_runtime(settings)
+    store = EventStore(runtime.sessions)
+    AuditConsumer(runtime, store).register(settings)
+    app = create_http_app(
+        runtime, title="Leadflow audit", routers=[router], jwt_secret=settings.jwt_secret()
+    )
+    app.state.event_store = store
+    app.state.audit_queries = AuditQueries(runtime.sessions)
+    return app

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from servicekit.settings import ServiceSettings
+
+from leadflow_audit.adapters.tables import WRITER_ROLE
 
 
 class Settings(ServiceSettings):
     service_name: str = "audit"
     http_port: int = 8004
+    #: Records appended per transaction at most (one lock and one chain step per batch).
+    audit_batch_max_records: int = Field(default=500, ge=1)
+    #: How long the consumer waits for more records before handling a partial batch.
+    audit_batch_timeout_ms: int = Field(default=100, ge=0)
+    #: The role every database connection acts as (``SET ROLE``); empty: the URL's user.
+    db_role: str = WRITER_ROLE

@@ -1,0 +1,228 @@
+"""The event store: serialized, hash-chained, idempotent appends and the chain walk.
+
+Why an advisory lock: the chain needs each row's predecessor *as committed*. Two
+concurrent appenders (a rebalance, a second replica) that each read "the last hash"
+and insert would fork the chain, and with a plain ``bigserial`` a row could even get a
+smaller position than a row committed before it. ``pg_advisory_xact_lock`` taken first
+in the appending transaction makes appends strictly one after another: positions are
+drawn, hashes computed and rows inserted while holding it, and it is released only at
+commit, so position order equals commit order equals chain order. It costs one lock
+round trip per *batch*, which is why appends are batched. (SERIALIZABLE would detect
+the conflict only to retry it; a ``SELECT … FOR UPDATE`` on a head row would need an
+UPDATE path, which this table must not have.)
+
+Why no ``ON CONFLICT DO NOTHING``: under the lock nobody else inserts, so the event ids
+already stored are known before anything is written; only the new events get positions
+and hashes, in the order ``new_in_order`` gives them (positions are drawn ascending in
+that order, and each hash links to the one before). A silently skipped row would leave
+a hole in the chain, so an unexpected conflict fails the transaction instead (and the
+batch is retried).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from leadflow_audit.adapters.tables import events_table, lead_status_table
+from leadflow_audit.domain.chain import (
+    GENESIS_HASH,
+    ChainRow,
+    ChainVerifier,
+    StoredRow,
+    Verdict,
+    chain,
+)
+from leadflow_audit.domain.records import IncomingEvent, new_in_order
+from leadflow_audit.domain.stages import LeadStatus, Stage, StageEvent, apply, fold
+
+APPEND_LOCK_ID = 7_242_031_006
+PAGE = 1_000
+_e = events_table
+_s = lead_status_table
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    appended: int
+    duplicates: int
+
+
+def _chain_row(row: Row[Any]) -> ChainRow:
+    return ChainRow(
+        position=row.position,
+        event_id=row.event_id,
+        event_type=row.event_type,
+        tenant_id=row.tenant_id,
+        lead_id=row.lead_id,
+        correlation_id=row.correlation_id,
+        trace_id=row.trace_id,
+        occurred_at=row.occurred_at,
+        recorded_at=row.recorded_at,
+        envelope=row.envelope,
+    )
+
+
+def _status_values(s: LeadStatus) -> dict[str, Any]:
+    return {
+        "lead_id": s.lead_id,
+        "tenant_id": s.tenant_id,
+        "stage": s.stage.value if s.stage else None,
+        "stage_at": s.stage_at,
+        "stage_event_id": s.stage_event_id,
+        "terminal": s.terminal,
+        "last_event_type": s.last_event_type,
+        "last_event_at": s.last_event_at,
+        "last_event_id": s.last_event_id,
+        "event_count": s.event_count,
+    }
+
+
+def _status(row: Row[Any]) -> LeadStatus:
+    return LeadStatus(
+        lead_id=row.lead_id,
+        tenant_id=row.tenant_id,
+        stage=Stage(row.stage) if row.stage else None,
+        stage_at=row.stage_at,
+        stage_event_id=row.stage_event_id,
+        last_event_type=row.last_event_type,
+        last_event_at=row.last_event_at,
+        last_event_id=row.last_event_id,
+        event_count=row.event_count,
+    )
+
+
+class EventStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def append(self, events: Sequence[IncomingEvent]) -> AppendResult:
+        """Append the events not stored yet, in order, and project them (one transaction)."""
+        if not events:
+            return AppendResult(0, 0)
+        async with self._sessions() as session, session.begin():
+            await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": APPEND_LOCK_ID})
+            ids = list({e.event_id for e in events})
+            known = set(await session.scalars(select(_e.c.event_id).where(_e.c.event_id.in_(ids))))
+            fresh = new_in_order(list(events), known)
+            if fresh:
+                await self._insert(session, fresh)
+                await self._project(session, fresh)
+        return AppendResult(len(fresh), len(events) - len(fresh))
+
+    async def _insert(self, session: AsyncSession, fresh: list[IncomingEvent]) -> None:
+        head = await session.scalar(select(_e.c.row_hash).order_by(_e.c.position.desc()).limit(1))
+        positions = list(
+            await session.scalars(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence('events', 'position')) AS p "
+                    "FROM generate_series(1, :n) ORDER BY p"
+                ),
+                {"n": len(fresh)},
+            )
+        )
+        recorded_at = datetime.now(UTC)
+        linked = chain(
+            head or GENESIS_HASH,
+            [e.at(p, recorded_at) for e, p in zip(fresh, positions, strict=True)],
+        )
+        await session.execute(
+            _e.insert(),
+            [
+                {
+                    "position": s.row.position,
+                    "event_id": s.row.event_id,
+                    "event_type": s.row.event_type,
+                    "tenant_id": s.row.tenant_id,
+                    "lead_id": s.row.lead_id,
+                    "correlation_id": s.row.correlation_id,
+                    "trace_id": s.row.trace_id,
+                    "occurred_at": s.row.occurred_at,
+                    "recorded_at": s.row.recorded_at,
+                    "envelope": s.row.envelope,
+                    "prev_hash": s.prev_hash,
+                    "row_hash": s.row_hash,
+                }
+                for s in linked
+            ],
+        )
+
+    async def _project(self, session: AsyncSession, fresh: list[IncomingEvent]) -> None:
+        stage_events = [se for e in fresh if (se := e.stage_event()) is not None]
+        if not stage_events:
+            return
+        lead_ids = list({se.lead_id for se in stage_events})
+        rows = await session.execute(select(_s).where(_s.c.lead_id.in_(lead_ids)))
+        current = {row.lead_id: _status(row) for row in rows}
+        updated = fold(stage_events, into=current)
+        await _upsert(session, [updated[lead_id] for lead_id in lead_ids])
+
+    async def stored_rows(self, session: AsyncSession) -> AsyncIterator[tuple[StoredRow, Row[Any]]]:
+        """Every row in position order, page by page (keyset on position)."""
+        after = 0
+        while True:
+            page = (
+                await session.execute(
+                    select(_e).where(_e.c.position > after).order_by(_e.c.position).limit(PAGE)
+                )
+            ).all()
+            for row in page:
+                yield StoredRow(_chain_row(row), row.prev_hash, row.row_hash), row
+            if len(page) < PAGE:
+                return
+            after = page[-1].position
+
+    async def verify(self, tenants: tuple[str, ...] | None = None) -> tuple[Verdict, int]:
+        """Walk the whole chain; returns the verdict and how many of the rows checked
+        belong to ``tenants`` (all rows when None)."""
+        verifier = ChainVerifier()
+        visible = 0
+        async with self._sessions() as session:
+            async for stored, row in self.stored_rows(session):
+                if not verifier.feed([stored]):
+                    break
+                if tenants is None or row.tenant_id in tenants:
+                    visible += 1
+        return verifier.verdict(), visible
+
+    async def rebuild_projection(self) -> int:
+        """Recompute ``lead_status`` from ``events`` alone; returns the number of leads.
+
+        Holds the append lock, so no append interleaves with the rebuild."""
+        async with self._sessions() as session, session.begin():
+            await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": APPEND_LOCK_ID})
+            statuses: dict[uuid.UUID, LeadStatus] = {}
+            async for _, row in self.stored_rows(session):
+                if row.lead_id is None:
+                    continue
+                payload = row.envelope.get("payload")
+                event = StageEvent(
+                    row.event_id,
+                    row.event_type,
+                    row.tenant_id,
+                    row.lead_id,
+                    row.occurred_at,
+                    payload if isinstance(payload, dict) else {},
+                )
+                apply(statuses, event)
+            await session.execute(delete(_s))
+            await _upsert(session, statuses.values())
+        return len(statuses)
+
+
+async def _upsert(session: AsyncSession, statuses: Iterable[LeadStatus]) -> None:
+    values = [_status_values(s) for s in statuses]
+    if not values:
+        return
+    stmt = insert(_s)
+    columns = {c.name: stmt.excluded[c.name] for c in _s.columns if c.name != "lead_id"}
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=["lead_id"], set_=columns), values
+    )
