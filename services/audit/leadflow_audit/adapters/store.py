@@ -22,16 +22,16 @@ batch is retried).
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Row, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from leadflow_audit.adapters.tables import events_table, lead_status_table
+from leadflow_audit.adapters.projection import project, replace_all, stage_event_of
+from leadflow_audit.adapters.tables import events_table
 from leadflow_audit.domain.chain import (
     GENESIS_HASH,
     ChainRow,
@@ -41,12 +41,11 @@ from leadflow_audit.domain.chain import (
     chain,
 )
 from leadflow_audit.domain.records import IncomingEvent, new_in_order
-from leadflow_audit.domain.stages import LeadStatus, Stage, StageEvent, apply, fold
+from leadflow_audit.domain.stages import LeadStatus, apply
 
 APPEND_LOCK_ID = 7_242_031_006
 PAGE = 1_000
 _e = events_table
-_s = lead_status_table
 
 
 @dataclass(frozen=True)
@@ -70,35 +69,6 @@ def _chain_row(row: Row[Any]) -> ChainRow:
     )
 
 
-def _status_values(s: LeadStatus) -> dict[str, Any]:
-    return {
-        "lead_id": s.lead_id,
-        "tenant_id": s.tenant_id,
-        "stage": s.stage.value if s.stage else None,
-        "stage_at": s.stage_at,
-        "stage_event_id": s.stage_event_id,
-        "terminal": s.terminal,
-        "last_event_type": s.last_event_type,
-        "last_event_at": s.last_event_at,
-        "last_event_id": s.last_event_id,
-        "event_count": s.event_count,
-    }
-
-
-def _status(row: Row[Any]) -> LeadStatus:
-    return LeadStatus(
-        lead_id=row.lead_id,
-        tenant_id=row.tenant_id,
-        stage=Stage(row.stage) if row.stage else None,
-        stage_at=row.stage_at,
-        stage_event_id=row.stage_event_id,
-        last_event_type=row.last_event_type,
-        last_event_at=row.last_event_at,
-        last_event_id=row.last_event_id,
-        event_count=row.event_count,
-    )
-
-
 class EventStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -114,7 +84,7 @@ class EventStore:
             fresh = new_in_order(list(events), known)
             if fresh:
                 await self._insert(session, fresh)
-                await self._project(session, fresh)
+                await project(session, [e.stage_event() for e in fresh])
         return AppendResult(len(fresh), len(events) - len(fresh))
 
     async def _insert(self, session: AsyncSession, fresh: list[IncomingEvent]) -> None:
@@ -154,16 +124,6 @@ class EventStore:
             ],
         )
 
-    async def _project(self, session: AsyncSession, fresh: list[IncomingEvent]) -> None:
-        stage_events = [se for e in fresh if (se := e.stage_event()) is not None]
-        if not stage_events:
-            return
-        lead_ids = list({se.lead_id for se in stage_events})
-        rows = await session.execute(select(_s).where(_s.c.lead_id.in_(lead_ids)))
-        current = {row.lead_id: _status(row) for row in rows}
-        updated = fold(stage_events, into=current)
-        await _upsert(session, [updated[lead_id] for lead_id in lead_ids])
-
     async def stored_rows(self, session: AsyncSession) -> AsyncIterator[tuple[StoredRow, Row[Any]]]:
         """Every row in position order, page by page (keyset on position)."""
         after = 0
@@ -200,29 +160,7 @@ class EventStore:
             await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": APPEND_LOCK_ID})
             statuses: dict[uuid.UUID, LeadStatus] = {}
             async for _, row in self.stored_rows(session):
-                if row.lead_id is None:
-                    continue
-                payload = row.envelope.get("payload")
-                event = StageEvent(
-                    row.event_id,
-                    row.event_type,
-                    row.tenant_id,
-                    row.lead_id,
-                    row.occurred_at,
-                    payload if isinstance(payload, dict) else {},
-                )
-                apply(statuses, event)
-            await session.execute(delete(_s))
-            await _upsert(session, statuses.values())
+                if (event := stage_event_of(row)) is not None:
+                    apply(statuses, event)
+            await replace_all(session, statuses.values())
         return len(statuses)
-
-
-async def _upsert(session: AsyncSession, statuses: Iterable[LeadStatus]) -> None:
-    values = [_status_values(s) for s in statuses]
-    if not values:
-        return
-    stmt = insert(_s)
-    columns = {c.name: stmt.excluded[c.name] for c in _s.columns if c.name != "lead_id"}
-    await session.execute(
-        stmt.on_conflict_do_update(index_elements=["lead_id"], set_=columns), values
-    )

@@ -120,6 +120,8 @@ class ChainVerifier:
 
     def feed(self, rows: Iterable[StoredRow]) -> bool:
         """Check more rows; returns False once a break was found (stop reading)."""
+        if self.broken is not None:
+            return False
         for stored in rows:
             position = stored.row.position
             if stored.prev_hash != self.expected_prev:
