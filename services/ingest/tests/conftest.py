@@ -130,3 +130,18 @@ class Kit:
 @pytest.fixture
 def kit() -> Kit:
     return Kit()
+
+
+class FakeClock:
+    """An injectable clock (``create_app(settings, clock=...)``) tests move by hand."""
+
+    def __init__(self) -> None:
+        self.now = utcnow().replace(microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
