@@ -23,7 +23,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka.annotations import KafkaMessage
 from leadflow_contracts import REGISTRY, TopicSpec
@@ -131,6 +131,23 @@ class AuditConsumer:
         metrics = self._runtime.metrics
         metrics.retries.labels(metrics.service, "*").inc()
 
+    def _record_lag(self, consumer: Any, batch: tuple[ConsumerRecord[Any, Any], ...]) -> None:
+        """Records between each partition's high-water mark and the last one handled."""
+        highwater = getattr(consumer, "highwater", None)
+        if highwater is None:
+            return
+        last: dict[tuple[str, int], int] = {}
+        for record in batch:
+            key = (record.topic, record.partition)
+            last[key] = max(record.offset, last.get(key, -1))
+        metrics = self._runtime.metrics
+        for (topic, partition), offset in last.items():
+            high = highwater(TopicPartition(topic, partition))
+            if high is not None:
+                metrics.consumer_lag.labels(metrics.service, topic, str(partition)).set(
+                    max(0, high - offset - 1)
+                )
+
     def register(self, settings: Settings) -> None:
         """Subscribe (before ``runtime.start``) to every registry topic in group "audit"."""
 
@@ -138,6 +155,7 @@ class AuditConsumer:
             records = msg.raw_message
             batch = records if isinstance(records, tuple) else (records,)
             await self.handle_batch(batch)
+            self._record_lag(msg.consumer, batch)
 
         self._runtime.broker.subscriber(
             *self._specs,
