@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, select, text
+from sqlalchemy import Row, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from leadflow_audit.adapters.projection import project, replace_all, stage_event_of
@@ -125,12 +125,18 @@ class EventStore:
         )
 
     async def stored_rows(self, session: AsyncSession) -> AsyncIterator[tuple[StoredRow, Row[Any]]]:
-        """Every row in position order, page by page (keyset on position)."""
+        """Every row in position order, page by page (keyset on position), up to the head
+        as it is now: rows appended meanwhile (always at higher positions, see the module
+        docstring) are left for the next walk."""
+        head = await session.scalar(select(func.max(_e.c.position)))
         after = 0
-        while True:
+        while head is not None:
             page = (
                 await session.execute(
-                    select(_e).where(_e.c.position > after).order_by(_e.c.position).limit(PAGE)
+                    select(_e)
+                    .where(_e.c.position > after, _e.c.position <= head)
+                    .order_by(_e.c.position)
+                    .limit(PAGE)
                 )
             ).all()
             for row in page:
