@@ -8,3 +8,5 @@ from servicekit.settings import ServiceSettings
 class Settings(ServiceSettings):
     service_name: str = "scoring"
     http_port: int = 8002
+    #: The consumer group (and inbox namespace) of the ``sales.lead.created`` consumer.
+    consumer_group: str = "scoring"

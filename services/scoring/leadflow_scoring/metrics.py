@@ -1,0 +1,24 @@
+"""Scoring's own Prometheus metrics (on the service registry, served at ``/metrics``)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter
+from servicekit.metrics import ServiceMetrics
+
+STAGE = "lead.scored"
+
+
+class ScoringMetrics:
+    def __init__(self, service: ServiceMetrics) -> None:
+        self._service = service
+        self.leads_scored = Counter(
+            "leads_scored_total",
+            "Leads scored for the first time (redeliveries not counted), by outcome.",
+            ["outcome"],
+            registry=service.registry,
+        )
+
+    def scored(self, *, qualified: bool, seconds: float) -> None:
+        """One lead scored; ``seconds`` since it was received at the webhook."""
+        self.leads_scored.labels("qualified" if qualified else "not_qualified").inc()
+        self._service.stage_latency.labels(self._service.service, STAGE).observe(max(0.0, seconds))

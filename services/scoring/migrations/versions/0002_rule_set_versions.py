@@ -1,0 +1,37 @@
+"""Per-tenant, immutable rule-set versions.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-28
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql as pg
+
+revision: str = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "rule_set_versions",
+        sa.Column("tenant", sa.String(63), primary_key=True),
+        sa.Column("version", sa.Integer, primary_key=True),
+        sa.Column("rules", pg.JSONB, nullable=False),
+        sa.Column("weights", pg.JSONB, nullable=False),
+        sa.Column("threshold", sa.Integer, nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
+        sa.Column("created_by", sa.String(200), nullable=False),
+        sa.CheckConstraint("version >= 1", name="rule_set_versions_version_positive"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("rule_set_versions")
