@@ -95,10 +95,18 @@ async def test_rotation_revocation_isolation_and_entitlements(
         assert client.get(b_url, headers=kit.admin).json()["name"] == b.slug.title()
         assert [t["slug"] for t in client.get("/v1/tenants", headers=manager_a).json()] == [a.slug]
         # Managers change name/region, not their tier; nobody without a token gets in.
-        assert client.patch(f"/v1/tenants/{a.slug}", json={"default_region": "at"},
-                            headers=manager_a).json()["default_region"] == "AT"  # fmt: skip
-        assert client.patch(f"/v1/tenants/{a.slug}", json={"tier": tier["name"]},
-                            headers=manager_a).status_code == 403  # fmt: skip
+        assert (
+            client.patch(
+                f"/v1/tenants/{a.slug}", json={"default_region": "at"}, headers=manager_a
+            ).json()["default_region"]
+            == "AT"
+        )
+        assert (
+            client.patch(
+                f"/v1/tenants/{a.slug}", json={"tier": tier["name"]}, headers=manager_a
+            ).status_code
+            == 403
+        )
         assert client.post("/v1/tiers", json={}, headers=manager_a).status_code == 403
         assert client.get("/v1/tenants").status_code == 401
         assert client.get("/v1/tenants", headers={"Authorization": "Bearer x"}).status_code == 401

@@ -134,8 +134,13 @@ def test_ghl_contract_example_maps_to_standard_fields() -> None:
 
 
 def test_ghl_full_name_is_split_when_parts_are_missing() -> None:
-    body = {"type": "ContactCreate", "locationId": "l", "id": "c", "name": "Ada  Lovelace King",
-            "phone": "+44 20 7946 0958"}  # fmt: skip
+    body = {
+        "type": "ContactCreate",
+        "locationId": "l",
+        "id": "c",
+        "name": "Ada  Lovelace King",
+        "phone": "+44 20 7946 0958",
+    }
     lead = lead_from("ghl", body)
     assert (lead.first_name, lead.last_name) == ("Ada", "Lovelace King")
 
@@ -148,10 +153,28 @@ json_values = st.recursive(
     max_leaves=10,
 )
 fields = st.sampled_from(
-    ["email", "phone", "country", "language", "first_name", "company_size", "tags", "utm",
-     "custom", "title", "firstName", "lastName", "name", "companyName", "customFields",
-     "locationId", "id", "type", "attributionSource"]
-)  # fmt: skip
+    [
+        "email",
+        "phone",
+        "country",
+        "language",
+        "first_name",
+        "company_size",
+        "tags",
+        "utm",
+        "custom",
+        "title",
+        "firstName",
+        "lastName",
+        "name",
+        "companyName",
+        "customFields",
+        "locationId",
+        "id",
+        "type",
+        "attributionSource",
+    ]
+)
 plausible = st.one_of(
     json_values,
     st.emails().map(str),

@@ -106,8 +106,9 @@ def test_ghl_payload_is_accepted_and_sources_are_published(
         raw, headers = kit.signed(crm.secret, body)
         assert client.post(crm.url, content=raw, headers=headers).status_code == 202
         raw, headers = kit.signed(crm.secret, {"type": "ContactCreate", "email": "a@b.example"})
-        missing = _problem(client.post(crm.url, content=raw, headers=headers), 422,
-                           "validation-error")  # fmt: skip
+        missing = _problem(
+            client.post(crm.url, content=raw, headers=headers), 422, "validation-error"
+        )
         assert {"body.locationId", "body.id"} <= {e["field"] for e in missing["errors"]}
 
         sources = {s["source"]: s for s in client.get("/v1/sources").json()}

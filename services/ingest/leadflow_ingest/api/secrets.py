@@ -86,10 +86,16 @@ async def add_source(
             )
         secret = await _issue(ctx, session, request, slug, body.source)
         await record_change(
-            session, ctx.runtime, actor=principal.sub, tenant_id=slug, entity="source",
-            entity_id=f"{slug}/{body.source}", action="created", before=None,
+            session,
+            ctx.runtime,
+            actor=principal.sub,
+            tenant_id=slug,
+            entity="source",
+            entity_id=f"{slug}/{body.source}",
+            action="created",
+            before=None,
             after={"source": body.source, "secret_id": str(secret.secret_id)},
-        )  # fmt: skip
+        )
     ctx.tenants.invalidate(slug)
     await flush(ctx.runtime)
     return secret
@@ -107,14 +113,21 @@ async def rotate_secret(
         expiring = await store.expire_secrets(session, slug, source, expires_at)
         secret = await _issue(ctx, session, request, slug, source)
         await record_change(
-            session, ctx.runtime, actor=principal.sub, tenant_id=slug, entity="secret",
-            entity_id=str(secret.secret_id), action="created", before=None,
+            session,
+            ctx.runtime,
+            actor=principal.sub,
+            tenant_id=slug,
+            entity="secret",
+            entity_id=str(secret.secret_id),
+            action="created",
+            before=None,
             after={
-                "source": source, "grace_seconds": body.grace_seconds,
+                "source": source,
+                "grace_seconds": body.grace_seconds,
                 "previous_expire_at": expires_at.isoformat(),
                 "previous": [str(s) for s in expiring],
             },
-        )  # fmt: skip
+        )
     ctx.tenants.invalidate(slug)
     await flush(ctx.runtime)
     return secret
@@ -143,10 +156,16 @@ async def revoke_secret(
         if row is None:
             raise ProblemError(404, "not-found", "Not found", f"No secret {secret_id}.")
         await record_change(
-            session, ctx.runtime, actor=principal.sub, tenant_id=slug, entity="secret",
-            entity_id=str(secret_id), action="deleted", before={"source": source},
+            session,
+            ctx.runtime,
+            actor=principal.sub,
+            tenant_id=slug,
+            entity="secret",
+            entity_id=str(secret_id),
+            action="deleted",
+            before={"source": source},
             after=_info(row, ctx).model_dump(mode="json"),
-        )  # fmt: skip
+        )
     ctx.tenants.invalidate(slug)
     await flush(ctx.runtime)
     return Response(status_code=204)

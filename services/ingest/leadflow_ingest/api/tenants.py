@@ -45,9 +45,16 @@ async def create_tenant(body: TenantIn, request: Request, principal: Principal =
         if row is None:
             raise ProblemError(409, "conflict", "Conflict", f"Tenant {body.slug!r} exists.")
         await record_change(
-            session, ctx.runtime, actor=principal.sub, tenant_id=body.slug, entity="tenant",
-            entity_id=body.slug, action="created", before=None, after=_public(row),
-        )  # fmt: skip
+            session,
+            ctx.runtime,
+            actor=principal.sub,
+            tenant_id=body.slug,
+            entity="tenant",
+            entity_id=body.slug,
+            action="created",
+            before=None,
+            after=_public(row),
+        )
     ctx.tenants.invalidate(body.slug)
     await flush(ctx.runtime)
     return row
@@ -87,9 +94,16 @@ async def patch_tenant(
         row = await store.update_tenant(session, slug, changes) if changes else before
         if changes:
             await record_change(
-                session, ctx.runtime, actor=principal.sub, tenant_id=slug, entity="tenant",
-                entity_id=slug, action="updated", before=_public(before), after=_public(row),
-            )  # fmt: skip
+                session,
+                ctx.runtime,
+                actor=principal.sub,
+                tenant_id=slug,
+                entity="tenant",
+                entity_id=slug,
+                action="updated",
+                before=_public(before),
+                after=_public(row),
+            )
     ctx.tenants.invalidate(slug)
     await flush(ctx.runtime)
     return row

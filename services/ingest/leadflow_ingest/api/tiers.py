@@ -33,9 +33,16 @@ async def create_tier(body: TierIn, request: Request, principal: Principal = ADM
         if row is None:
             raise ProblemError(409, "conflict", "Conflict", f"Tier {body.name!r} exists already.")
         await record_change(
-            session, ctx.runtime, actor=principal.sub, tenant_id="*", entity="tier",
-            entity_id=body.name, action="created", before=None, after=_public(row),
-        )  # fmt: skip
+            session,
+            ctx.runtime,
+            actor=principal.sub,
+            tenant_id="*",
+            entity="tier",
+            entity_id=body.name,
+            action="created",
+            before=None,
+            after=_public(row),
+        )
     await flush(ctx.runtime)
     return row
 
@@ -66,9 +73,16 @@ async def put_tier(name: str, body: TierPut, request: Request, principal: Princi
             raise _not_found(name)
         row = await store.update_tier(session, name, body.model_dump(exclude={"name"}))
         await record_change(
-            session, ctx.runtime, actor=principal.sub, tenant_id="*", entity="tier",
-            entity_id=name, action="updated", before=_public(before), after=_public(row),
-        )  # fmt: skip
+            session,
+            ctx.runtime,
+            actor=principal.sub,
+            tenant_id="*",
+            entity="tier",
+            entity_id=name,
+            action="updated",
+            before=_public(before),
+            after=_public(row),
+        )
     ctx.tenants.invalidate()  # every tenant on this tier sees the new limits at once
     await flush(ctx.runtime)
     return row
@@ -87,8 +101,15 @@ async def delete_tier(name: str, request: Request, principal: Principal = ADMIN)
             )
         await store.delete_tier(session, name)
         await record_change(
-            session, ctx.runtime, actor=principal.sub, tenant_id="*", entity="tier",
-            entity_id=name, action="deleted", before=_public(before), after=None,
-        )  # fmt: skip
+            session,
+            ctx.runtime,
+            actor=principal.sub,
+            tenant_id="*",
+            entity="tier",
+            entity_id=name,
+            action="deleted",
+            before=_public(before),
+            after=None,
+        )
     await flush(ctx.runtime)
     return Response(status_code=204)
