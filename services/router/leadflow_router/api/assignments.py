@@ -1,0 +1,170 @@
+"""Assignments: list, acknowledge (stops the SLA clock), close (frees capacity), and the
+per-rep load report managers use to check that rotation is fair."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from servicekit.auth import Principal, Role, require
+from servicekit.problems import ProblemError
+from sqlalchemy import and_, func, select, update
+
+from leadflow_router.adapters import admin
+from leadflow_router.adapters.records import wake_work_items
+from leadflow_router.adapters.state import OPEN, open_counts
+from leadflow_router.adapters.tables import assignments
+from leadflow_router.api.context import public, router_context, visible
+
+router = APIRouter(tags=["assignments"])
+OPERATOR, VIEWER = require(Role.operator), require(Role.viewer)
+
+
+def _public(row: Any) -> Any:
+    return public({k: v for k, v in dict(row).items() if k not in ("lead", "event_id")})
+
+
+@router.get("/v1/tenants/{slug}/assignments")
+async def list_assignments(
+    slug: str,
+    request: Request,
+    lead_id: uuid.UUID | None = None,
+    rep_id: str | None = None,
+    status: str | None = None,
+    principal: Principal = VIEWER,
+) -> Any:
+    """Newest first (a lead's reassignments in reverse order)."""
+    principal.require_tenant(slug)
+    query = select(assignments).where(assignments.c.tenant == slug)
+    if lead_id is not None:
+        query = query.where(assignments.c.lead_id == lead_id)
+    if rep_id is not None:
+        query = query.where(assignments.c.rep_id == rep_id)
+    if status is not None:
+        query = query.where(assignments.c.status == status)
+    query = query.order_by(assignments.c.decided_at.desc(), assignments.c.sequence.desc()).limit(
+        500
+    )
+    async with router_context(request).runtime.sessions() as session:
+        return [_public(r) for r in (await session.execute(query)).mappings()]
+
+
+async def _transition(
+    request: Request, principal: Principal, assignment_id: uuid.UUID, *, ack: bool
+) -> Any:
+    ctx = router_context(request)
+    now = ctx.clock()
+    async with ctx.runtime.sessions() as session, session.begin():
+        query = (
+            select(assignments)
+            .where(assignments.c.assignment_id == assignment_id)
+            .with_for_update()
+        )
+        row = dict(
+            visible(
+                principal,
+                (await session.execute(query)).mappings().first(),
+                "assignment",
+                assignment_id,
+            )
+        )
+        target = "acked" if ack else "closed"
+        if row["status"] == target or (ack and row["status"] == "closed" and row["acked_at"]):
+            return _public(row)
+        if row["status"] not in OPEN or (ack and row["status"] != "open"):
+            raise ProblemError(
+                409,
+                "conflict",
+                "Assignment is no longer open",
+                f"Assignment {assignment_id} is {row['status']}; see the lead's latest assignment.",
+            )
+        values: dict[str, Any] = {"status": target}
+        values |= {"acked_at": now} if ack else {"ended_at": now}
+        row = dict(
+            (
+                await session.execute(
+                    update(assignments)
+                    .where(assignments.c.assignment_id == assignment_id)
+                    .values(**values)
+                    .returning(*assignments.c)
+                )
+            )
+            .mappings()
+            .one()
+        )
+        if not ack:
+            await wake_work_items(session, row["tenant"], [row["team_id"]], now)
+    if not ack:
+        ctx.work_queue.poke()
+    return _public(row)
+
+
+@router.post("/v1/assignments/{assignment_id}/ack")
+async def ack(assignment_id: uuid.UUID, request: Request, principal: Principal = OPERATOR) -> Any:
+    """The rep took the lead: the SLA no longer applies. Idempotent; 409 once breached."""
+    return await _transition(request, principal, assignment_id, ack=True)
+
+
+@router.post("/v1/assignments/{assignment_id}/close")
+async def close(assignment_id: uuid.UUID, request: Request, principal: Principal = OPERATOR) -> Any:
+    """The rep is done with the lead: it stops counting against their capacity."""
+    return await _transition(request, principal, assignment_id, ack=False)
+
+
+@router.get("/v1/tenants/{slug}/reps:load")
+async def rep_load(
+    slug: str,
+    request: Request,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    principal: Principal = VIEWER,
+) -> Any:
+    """Per rep: assignments decided in [since, until) (default: the last 7 days), their
+    share of the period's total next to the rep's weight share, and open load now."""
+    principal.require_tenant(slug)
+    ctx = router_context(request)
+    until = until or ctx.clock()
+    since = since or until - timedelta(days=7)
+    async with ctx.runtime.sessions() as session:
+        reps = await admin.list_reps(session, slug)
+        counted: dict[str, int] = dict(
+            (
+                await session.execute(
+                    select(assignments.c.rep_id, func.count())
+                    .where(
+                        and_(
+                            assignments.c.tenant == slug,
+                            assignments.c.decided_at >= since,
+                            assignments.c.decided_at < until,
+                        )
+                    )
+                    .group_by(assignments.c.rep_id)
+                )
+            ).tuples()
+        )
+        loads = await open_counts(session, [r["rep_id"] for r in reps])
+    total = sum(counted.values())
+    weights = sum(r["weight"] for r in reps if r["active"]) or 1
+    return {
+        "since": since,
+        "until": until,
+        "total_assignments": total,
+        "reps": [
+            {
+                "rep_id": r["rep_id"],
+                "name": r["name"],
+                "team_ids": r["team_ids"],
+                "weight": r["weight"],
+                "weight_share": round(r["weight"] / weights, 4) if r["active"] else 0.0,
+                "assignments": counted.get(r["rep_id"], 0),
+                "share": round(counted.get(r["rep_id"], 0) / total, 4) if total else 0.0,
+                "open_assignments": loads.get(r["rep_id"], 0),
+                "capacity": r["capacity"],
+                "presence": r["presence"],
+                "active": r["active"],
+            }
+            for r in reps
+        ],
+    }

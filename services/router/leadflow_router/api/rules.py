@@ -1,0 +1,65 @@
+"""Routing rules of a tenant, versioned: every PUT stores a new version (1, 2, …);
+GET returns the current one (version 0 with no rules before the first PUT)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from servicekit.auth import Principal, Role, require
+
+from leadflow_router.adapters import admin
+from leadflow_router.adapters.records import wake_work_items
+from leadflow_router.api.changes import record_change
+from leadflow_router.api.context import public, router_context
+from leadflow_router.api.models import RulesIn
+
+router = APIRouter(prefix="/v1/tenants/{slug}/routing-rules", tags=["routing rules"])
+MANAGER, VIEWER = require(Role.manager), require(Role.viewer)
+
+
+def _empty(slug: str) -> dict[str, Any]:
+    return {"tenant": slug, "version": 0, "rules": [], "default_team": None}
+
+
+@router.get("")
+async def get_rules(slug: str, request: Request, principal: Principal = VIEWER) -> Any:
+    principal.require_tenant(slug)
+    async with router_context(request).runtime.sessions() as session:
+        return public(await admin.latest_rules(session, slug)) or _empty(slug)
+
+
+@router.put("")
+async def put_rules(
+    slug: str, body: RulesIn, request: Request, principal: Principal = MANAGER
+) -> Any:
+    principal.require_tenant(slug)
+    ctx = router_context(request)
+    async with ctx.runtime.sessions() as session, session.begin():
+        before = await admin.latest_rules(session, slug, lock=True)
+        version = 1 if before is None else before["version"] + 1
+        row = await admin.insert_rules(
+            session,
+            {
+                "tenant": slug,
+                "version": version,
+                "rules": [r.model_dump(mode="json") for r in body.rules],
+                "default_team": body.default_team,
+                "actor": principal.sub,
+            },
+        )
+        await record_change(
+            session,
+            ctx.runtime,
+            actor=principal.sub,
+            tenant_id=slug,
+            entity="routing_rules",
+            entity_id=slug,
+            action="created" if before is None else "updated",
+            before=public(before),
+            after=public(row),
+        )
+        await wake_work_items(session, slug, None, ctx.clock())
+    await ctx.flush()
+    ctx.work_queue.poke()
+    return public(row)

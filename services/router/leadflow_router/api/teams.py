@@ -1,0 +1,119 @@
+"""Teams of a tenant: strategy and required skills. Managers write; viewers read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from servicekit.auth import Principal, Role, require
+from servicekit.problems import ProblemError
+
+from leadflow_router.adapters import admin
+from leadflow_router.adapters.records import wake_work_items
+from leadflow_router.api.changes import record_change
+from leadflow_router.api.context import not_found, public, router_context
+from leadflow_router.api.models import TeamFields, TeamIn
+
+router = APIRouter(prefix="/v1/tenants/{slug}/teams", tags=["teams"])
+MANAGER, VIEWER = require(Role.manager), require(Role.viewer)
+
+
+@router.post("", status_code=201)
+async def create_team(
+    slug: str, body: TeamIn, request: Request, principal: Principal = MANAGER
+) -> Any:
+    principal.require_tenant(slug)
+    ctx = router_context(request)
+    async with ctx.runtime.sessions() as session, session.begin():
+        row = await admin.insert_team(
+            session, {"tenant": slug, **body.model_dump()} | {"name": body.name or body.team_id}
+        )
+        if row is None:
+            raise ProblemError(409, "conflict", "Conflict", f"Team {body.team_id!r} exists.")
+        await record_change(
+            session,
+            ctx.runtime,
+            actor=principal.sub,
+            tenant_id=slug,
+            entity="team",
+            entity_id=body.team_id,
+            action="created",
+            before=None,
+            after=public(row),
+        )
+    await ctx.flush()
+    return public(row)
+
+
+@router.get("")
+async def list_teams(slug: str, request: Request, principal: Principal = VIEWER) -> Any:
+    principal.require_tenant(slug)
+    async with router_context(request).runtime.sessions() as session:
+        return [public(r) for r in await admin.list_teams(session, slug)]
+
+
+@router.get("/{team_id}")
+async def get_team(slug: str, team_id: str, request: Request, principal: Principal = VIEWER) -> Any:
+    principal.require_tenant(slug)
+    async with router_context(request).runtime.sessions() as session:
+        row = await admin.get_team(session, slug, team_id)
+    if row is None:
+        raise not_found("team", team_id)
+    return public(row)
+
+
+@router.api_route("/{team_id}", methods=["PUT", "PATCH"])
+async def update_team(
+    slug: str, team_id: str, body: TeamFields, request: Request, principal: Principal = MANAGER
+) -> Any:
+    """Changes the fields given in the body (PUT and PATCH alike)."""
+    principal.require_tenant(slug)
+    ctx = router_context(request)
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    async with ctx.runtime.sessions() as session, session.begin():
+        before = await admin.get_team(session, slug, team_id, lock=True)
+        if before is None:
+            raise not_found("team", team_id)
+        row = await admin.update_team(session, slug, team_id, changes) if changes else before
+        if changes:
+            await record_change(
+                session,
+                ctx.runtime,
+                actor=principal.sub,
+                tenant_id=slug,
+                entity="team",
+                entity_id=team_id,
+                action="updated",
+                before=public(before),
+                after=public(row),
+            )
+            await wake_work_items(session, slug, [team_id], ctx.clock())
+    await ctx.flush()
+    ctx.work_queue.poke()
+    return public(row)
+
+
+@router.delete("/{team_id}", status_code=204)
+async def delete_team(
+    slug: str, team_id: str, request: Request, principal: Principal = MANAGER
+) -> Response:
+    principal.require_tenant(slug)
+    ctx = router_context(request)
+    async with ctx.runtime.sessions() as session, session.begin():
+        before = await admin.get_team(session, slug, team_id, lock=True)
+        if before is None:
+            raise not_found("team", team_id)
+        await admin.delete_team(session, slug, team_id)
+        await record_change(
+            session,
+            ctx.runtime,
+            actor=principal.sub,
+            tenant_id=slug,
+            entity="team",
+            entity_id=team_id,
+            action="deleted",
+            before=public(before),
+            after=None,
+        )
+    await ctx.flush()
+    return Response(status_code=204)

@@ -1,0 +1,160 @@
+"""The work queue: list (viewers), claim and assign (managers).
+
+Claiming marks an item as a manager's, so the automatic retry leaves it alone; assigning
+creates the assignment with strategy ``manual`` and emits ``lead.assigned`` (outbox).
+A rep who already missed this lead's SLA cannot be given it again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from leadflow_contracts.routing import Candidate
+from servicekit.auth import Principal, Role, require
+from servicekit.outbox import stage
+from servicekit.problems import ProblemError
+from sqlalchemy import select, update
+
+from leadflow_router.adapters import admin
+from leadflow_router.adapters.tables import work_items
+from leadflow_router.api.context import public, router_context, visible
+from leadflow_router.api.models import AssignIn
+from leadflow_router.handlers.work_queue import assign_item
+
+router = APIRouter(tags=["work queue"])
+MANAGER, VIEWER = require(Role.manager), require(Role.viewer)
+Status = Literal["open", "waiting", "claimed", "assigned", "all"]
+_STATUSES = {"open": ("waiting", "claimed"), "all": ("waiting", "claimed", "assigned")}
+
+
+def _item(row: dict[str, Any]) -> Any:
+    return public({k: v for k, v in row.items() if k != "event_id"})
+
+
+@router.get("/v1/tenants/{slug}/work-queue")
+async def list_items(
+    slug: str,
+    request: Request,
+    status: Status = "open",
+    team_id: str | None = None,
+    limit: int = Query(default=100, ge=1, le=1000),
+    principal: Principal = VIEWER,
+) -> Any:
+    """Oldest first. ``status=open`` (default) = waiting or claimed."""
+    principal.require_tenant(slug)
+    query = (
+        select(work_items)
+        .where(work_items.c.tenant == slug)
+        .where(work_items.c.status.in_(_STATUSES.get(status, (status,))))
+        .order_by(work_items.c.created_at, work_items.c.item_id)
+        .limit(limit)
+    )
+    if team_id is not None:
+        query = query.where(work_items.c.team_id == team_id)
+    async with router_context(request).runtime.sessions() as session:
+        return [_item(dict(r)) for r in (await session.execute(query)).mappings()]
+
+
+async def _locked(session: Any, principal: Principal, item_id: uuid.UUID) -> dict[str, Any]:
+    row = (
+        (
+            await session.execute(
+                select(work_items).where(work_items.c.item_id == item_id).with_for_update()
+            )
+        )
+        .mappings()
+        .first()
+    )
+    item: dict[str, Any] = dict(visible(principal, row, "work item", item_id))
+    if item["status"] == "assigned":
+        raise ProblemError(
+            409, "conflict", "Already assigned", "This work item was already assigned."
+        )
+    return item
+
+
+@router.post("/v1/work-queue/{item_id}:claim")
+async def claim_item(item_id: uuid.UUID, request: Request, principal: Principal = MANAGER) -> Any:
+    ctx = router_context(request)
+    async with ctx.runtime.sessions() as session, session.begin():
+        item = await _locked(session, principal, item_id)
+        if item["status"] == "claimed" and item["claimed_by"] != principal.sub:
+            raise ProblemError(
+                409, "conflict", "Already claimed", f"{item['claimed_by']} claimed this item."
+            )
+        row = (
+            (
+                await session.execute(
+                    update(work_items)
+                    .where(work_items.c.item_id == item_id)
+                    .values(status="claimed", claimed_by=principal.sub, claimed_at=ctx.clock())
+                    .returning(*work_items.c)
+                )
+            )
+            .mappings()
+            .one()
+        )
+    return _item(dict(row))
+
+
+@router.post("/v1/work-queue/{item_id}:assign")
+async def assign(
+    item_id: uuid.UUID, body: AssignIn, request: Request, principal: Principal = MANAGER
+) -> Any:
+    """Assign to ``rep_id`` (strategy ``manual``); unclaimed items are claimed on the way."""
+    ctx = router_context(request)
+    async with ctx.runtime.sessions() as session, session.begin():
+        item = await _locked(session, principal, item_id)
+        if item["status"] == "claimed" and item["claimed_by"] != principal.sub:
+            raise ProblemError(
+                409,
+                "conflict",
+                "Claimed by someone else",
+                f"{item['claimed_by']} claimed this item.",
+            )
+        rep = await admin.get_rep(session, body.rep_id)
+        if rep is None or rep["tenant"] != item["tenant"]:
+            raise ProblemError(
+                422,
+                "validation-error",
+                "Unknown rep",
+                f"Tenant {item['tenant']!r} has no rep {body.rep_id!r}.",
+                errors=[{"field": "body.rep_id", "message": "unknown rep"}],
+            )
+        if body.rep_id in item["excluded_reps"]:
+            raise ProblemError(
+                409,
+                "conflict",
+                "Rep already had this lead",
+                f"{body.rep_id} missed this lead's SLA before; choose another rep.",
+            )
+        team_id = item["team_id"] or (rep["team_ids"][0] if rep["team_ids"] else None)
+        if team_id is None:
+            raise ProblemError(
+                422, "validation-error", "Rep has no team", f"Put {body.rep_id!r} in a team first."
+            )
+        await session.execute(
+            update(work_items)
+            .where(work_items.c.item_id == item_id)
+            .values(claimed_by=principal.sub, claimed_at=ctx.clock())
+        )
+        outgoing = await assign_item(
+            session,
+            ctx.deps,
+            item,
+            rep_id=body.rep_id,
+            team_id=team_id,
+            strategy="manual",
+            candidates=[Candidate(rep_id=body.rep_id, detail=f"assigned by {principal.sub}")],
+            rules_version=item["rules_version"],
+            at=ctx.clock(),
+        )
+        if outgoing is None:
+            raise ProblemError(
+                409, "conflict", "Lead already assigned", "The lead was assigned meanwhile."
+            )
+        await stage(session, outgoing)
+    await ctx.flush()
+    return {"work_item_id": str(item_id), "assignment": outgoing.value["payload"]}

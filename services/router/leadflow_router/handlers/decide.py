@@ -1,0 +1,34 @@
+"""The one code path from a lead to a ``Decision``, shared by the ``lead.qualified``
+consumer, the timers and ``route:preview`` — so a preview equals what the pipeline
+decides for the same input and state (preview reads without locking)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from leadflow_contracts.lead import Lead
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from leadflow_router.adapters.state import account_owner, load_rules, load_team
+from leadflow_router.domain.model import Decision
+from leadflow_router.domain.route import route
+from leadflow_router.domain.rules import match_team
+
+
+async def decide(
+    session: AsyncSession,
+    lead: Lead,
+    score: int,
+    *,
+    at: datetime,
+    exclude: Collection[str] = (),
+    lock: bool,
+) -> Decision:
+    rules = await load_rules(session, lead.tenant_id)
+    match = match_team(lead, score, rules)
+    team = None
+    if match is not None:
+        team = await load_team(session, lead.tenant_id, match.team_id, lock=lock)
+    owner = await account_owner(session, lead.tenant_id, lead.email_domain)
+    return route(lead, score, rules, team, at=at, account_owner=owner, exclude=exclude)
