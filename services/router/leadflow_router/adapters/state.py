@@ -52,7 +52,7 @@ async def open_counts(session: AsyncSession, rep_ids: list[str]) -> dict[str, in
         .where(assignments.c.rep_id.in_(rep_ids), assignments.c.status.in_(OPEN))
         .group_by(assignments.c.rep_id)
     )
-    return dict(rows.tuples())
+    return dict(rows.all())
 
 
 async def load_team(
@@ -82,7 +82,7 @@ async def load_team(
                     rotation.c.tenant == tenant, rotation.c.team_id == team_id
                 )
             )
-        ).tuples()
+        ).all()
     )
     loads = tuple(
         RepLoad(

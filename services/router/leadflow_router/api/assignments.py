@@ -142,7 +142,7 @@ async def rep_load(
                     )
                     .group_by(assignments.c.rep_id)
                 )
-            ).tuples()
+            ).all()
         )
         loads = await open_counts(session, [r["rep_id"] for r in reps])
     total = sum(counted.values())
