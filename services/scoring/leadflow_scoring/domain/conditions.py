@@ -172,7 +172,7 @@ class All(_Condition):
         return all(c.matches(lead) for c in self.conditions)
 
 
-class Any_(_Condition):
+class AnyOf(_Condition):
     kind: Literal["any"]
     conditions: list[Condition] = Field(min_length=1, max_length=20)
 
@@ -195,7 +195,7 @@ class Not(_Condition):
 
 
 Condition = Annotated[
-    Equals | OneOf | Contains | Regex | Range | Present | Absent | FreeEmail | All | Any_ | Not,
+    Equals | OneOf | Contains | Regex | Range | Present | Absent | FreeEmail | All | AnyOf | Not,
     Field(discriminator="kind"),
 ]
 KINDS: frozenset[str] = frozenset(
@@ -203,5 +203,5 @@ KINDS: frozenset[str] = frozenset(
     | {"all", "any", "not"}
 )
 
-for _model in (All, Any_, Not):
+for _model in (All, AnyOf, Not):
     _model.model_rebuild()
