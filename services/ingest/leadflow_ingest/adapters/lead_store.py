@@ -36,8 +36,12 @@ async def earliest_match(
     email: str | None,
     phone: str | None,
     since: datetime,
+    until: datetime,
 ) -> uuid.UUID | None:
-    """The earliest other lead of ``tenant`` since ``since`` with the same email or phone."""
+    """The earliest other lead of ``tenant`` received in [since, until] with the same
+    email or phone. ``until`` is this lead's own receipt: a lead is never flagged as a
+    duplicate of one that arrived after it (two near-simultaneous leads on different
+    partitions may then both stay unflagged — a missed flag, never a wrong one)."""
     matches = []
     if email:
         matches.append(leads.c.email == email)
@@ -51,6 +55,7 @@ async def earliest_match(
             leads.c.tenant == tenant,
             leads.c.lead_id != lead_id,
             leads.c.received_at >= since,
+            leads.c.received_at <= until,
             or_(*matches),
         )
         .order_by(leads.c.received_at, leads.c.lead_id)

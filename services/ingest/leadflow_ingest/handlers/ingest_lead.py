@@ -76,6 +76,7 @@ class IngestLead:
                 email=lead.email,
                 phone=lead.phone,
                 since=window_start(lead.received_at, self.duplicate_window_days),
+                until=lead.received_at,
             )
             final = lead.model_copy(update={"duplicate_of": original})
             await save_lead(session, final)
