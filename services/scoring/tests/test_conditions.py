@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -115,6 +116,10 @@ def test_condition(condition: dict[str, Any], subject: Lead, expected: bool) -> 
 REFUSED: list[tuple[str, dict[str, Any], str]] = [
     ("unknown kind", {"kind": "sounds_like", "field": "title", "value": "x"}, "does not match"),
     ("bad regex", {"kind": "regex", "field": "title", "pattern": "(unclosed"}, "invalid regex"),
+    ("look-around", {"kind": "regex", "field": "title", "pattern": "(?<!vice )president"},
+     "invalid regex: invalid perl operator"),
+    ("backreference", {"kind": "regex", "field": "title", "pattern": r"(a)\1"},
+     "invalid regex"),
     ("regex too long", {"kind": "regex", "field": "title", "pattern": "a" * 201}, "at most 200"),
     ("text on number", {"kind": "equals", "field": "company_size", "value": "5"}, "Input should"),
     ("range on text", {"kind": "range", "field": "title", "min": 1}, "Input should"),
@@ -135,3 +140,11 @@ def test_condition_refused(condition: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError) as caught:
         matches(condition, lead())
     assert message in str(caught.value)
+
+
+def test_regex_runs_in_linear_time() -> None:
+    """RE2: a pattern that makes a backtracking engine explode returns at once."""
+    evil = {"kind": "regex", "field": "title", "pattern": "^(a+)+$"}
+    started = time.perf_counter()
+    assert not matches(evil, lead(title="a" * 5_000 + "!"))
+    assert time.perf_counter() - started < 0.5  # Python's re would take longer than the universe

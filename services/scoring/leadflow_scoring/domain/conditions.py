@@ -12,8 +12,6 @@ matches (except for ``absent``).
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
 from typing import Annotated, Literal
 
 from leadflow_contracts import Lead
@@ -28,6 +26,7 @@ from leadflow_scoring.domain.fields import (
     text_values,
 )
 from leadflow_scoring.domain.free_email import is_free_email_domain
+from leadflow_scoring.domain.patterns import PatternError, compile_pattern, search
 
 MAX_PATTERN_LENGTH = 200
 MAX_NESTING = 4
@@ -79,13 +78,9 @@ class Contains(_TextCondition):
         return any(needle in v for v in self._values(lead))
 
 
-@lru_cache(maxsize=1024)
-def _compiled(pattern: str, case_sensitive: bool) -> re.Pattern[str]:
-    return re.compile(pattern, 0 if case_sensitive else re.IGNORECASE)
-
-
 class Regex(_TextCondition):
-    """``re.search`` semantics (anchor with ``^``/``$`` for a full match)."""
+    """``re.search`` semantics (anchor with ``^``/``$`` for a full match), RE2 syntax
+    (linear time; no backreferences or look-around, see ``domain/patterns.py``)."""
 
     kind: Literal["regex"]
     pattern: str = Field(min_length=1, max_length=MAX_PATTERN_LENGTH)
@@ -94,14 +89,15 @@ class Regex(_TextCondition):
     @classmethod
     def _compiles(cls, pattern: str) -> str:
         try:
-            re.compile(pattern)
-        except re.error as exc:
+            compile_pattern(pattern)
+        except PatternError as exc:
             raise ValueError(f"invalid regex: {exc}") from None
         return pattern
 
     def matches(self, lead: Lead) -> bool:
-        compiled = _compiled(self.pattern, self.case_sensitive)
-        return any(compiled.search(v) for v in text_values(lead, self.field))
+        return any(
+            search(self.pattern, self.case_sensitive, v) for v in text_values(lead, self.field)
+        )
 
 
 class Range(_Condition):
