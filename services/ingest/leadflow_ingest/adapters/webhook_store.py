@@ -46,6 +46,16 @@ async def claim_webhook(
     return original or lead_id
 
 
+async def find_accepted(session: AsyncSession, tenant: str, webhook_id: str) -> uuid.UUID | None:
+    """The lead_id of an already accepted (committed) webhook-id, if any."""
+    found: uuid.UUID | None = await session.scalar(
+        select(accepted_webhooks.c.lead_id).where(
+            accepted_webhooks.c.tenant == tenant, accepted_webhooks.c.webhook_id == webhook_id
+        )
+    )
+    return found
+
+
 class _Exhausted(Exception):
     def __init__(self, window: str) -> None:
         super().__init__(window)

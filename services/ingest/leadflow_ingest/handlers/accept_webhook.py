@@ -11,8 +11,10 @@ Delivery contract (why this order):
   with the same deterministic ``event_id`` and consumers dedupe it.
 * A concurrent request with the same webhook-id blocks on the row until the first one
   commits (→ 200 duplicate) or rolls back (→ it proceeds itself).
-* Duplicates are answered before any counting; the rate/quota reservation is given
-  back when the request fails later, so only accepted webhooks count.
+* Known duplicates are answered before any counting; the rate/quota reservation (its
+  own short transaction, taken before the guard row so a request never holds two
+  pooled connections) is given back when the request fails or loses the race to an
+  identical one, so only accepted webhooks count.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from servicekit.kafka import EventPublisher
 from servicekit.logging import get_logger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from leadflow_ingest.adapters.webhook_store import UsageCounters, claim_webhook
+from leadflow_ingest.adapters.webhook_store import UsageCounters, claim_webhook, find_accepted
 from leadflow_ingest.domain.quota import windows
 from leadflow_ingest.domain.tenancy import TenantConfig
 
@@ -88,6 +90,23 @@ class WebhookAcceptor:
             occurred_at=received_at,
         )
         window = windows(received_at)
+        async with self.sessions() as session:
+            known = await find_accepted(session, tenant.slug, webhook_id)
+        if known is not None:
+            return Accepted(known, duplicate=True)
+        exhausted = await self.usage.reserve(
+            tenant.slug,
+            window,
+            per_minute=tenant.tier.rate_per_minute,
+            per_month=tenant.tier.monthly_quota,
+        )
+        if exhausted is not None:
+            retry = (
+                window.seconds_to_next_minute
+                if exhausted == "rate"
+                else window.seconds_to_next_month
+            )
+            raise RateLimited(exhausted, retry)
         try:
             async with self.sessions() as session, session.begin():
                 original = await claim_webhook(
@@ -98,35 +117,24 @@ class WebhookAcceptor:
                     lead_id=lead_id,
                     now=received_at,
                 )
-                if original is not None:
-                    return Accepted(original, duplicate=True)
-                exhausted = await self.usage.reserve(
-                    tenant.slug,
-                    window,
-                    per_minute=tenant.tier.rate_per_minute,
-                    per_month=tenant.tier.monthly_quota,
-                )
-                if exhausted is not None:
-                    retry = (
-                        window.seconds_to_next_minute
-                        if exhausted == "rate"
-                        else window.seconds_to_next_month
-                    )
-                    raise RateLimited(exhausted, retry)
-                try:
-                    await asyncio.wait_for(
-                        self.publisher.publish(Outgoing.of(LEAD_RECEIVED, envelope)),
-                        self.ack_timeout_s,
-                    )
-                except Exception as exc:
-                    log.warning("lead.received not acknowledged", error=type(exc).__name__)
-                    await self.usage.release(tenant.slug, window)
-                    raise BrokerUnavailable() from exc
-        except (RateLimited, BrokerUnavailable):
-            raise
-        except Exception as exc:
-            # The commit itself failed after the ack: the record is on the topic but
-            # the guard row is not; the caller's retry republishes the same event_id.
+                if original is None:
+                    await self._publish(Outgoing.of(LEAD_RECEIVED, envelope))
+        except BaseException as exc:
+            await self.usage.release(tenant.slug, window)
+            if isinstance(exc, BrokerUnavailable | asyncio.CancelledError):
+                raise
+            # E.g. the commit failed after the ack: the record is on the topic but the
+            # guard row is not; the caller's retry republishes the same event_id.
             log.error("accepting webhook failed", error=f"{type(exc).__name__}: {exc}")
             raise BrokerUnavailable() from exc
+        if original is not None:  # lost a race with an identical concurrent request
+            await self.usage.release(tenant.slug, window)
+            return Accepted(original, duplicate=True)
         return Accepted(lead_id, duplicate=False)
+
+    async def _publish(self, record: Outgoing) -> None:
+        try:
+            await asyncio.wait_for(self.publisher.publish(record), self.ack_timeout_s)
+        except Exception as exc:
+            log.warning("lead.received not acknowledged", error=type(exc).__name__)
+            raise BrokerUnavailable() from exc
