@@ -185,10 +185,20 @@ class Deployment:
         return self.log_dir / f"{service}.log" if self.log_dir else None
 
 
+def _ephemeral_start() -> int:
+    """The first port of the kernel's ephemeral range. Service ports stay below it, so the
+    broker and PostgreSQL (which take any free port) or any client socket cannot grab a
+    service's port between our check and the service's bind."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
+
+
 def _free_offset() -> int:
     """A port offset whose five service ports are free (never collides with make run)."""
     for _ in range(100):
-        offset = random.randrange(10_000, 40_000, 10)
+        offset = random.randrange(1_000, _ephemeral_start() - 8_010, 10)
         try:
             for port in (p + offset for p in SERVICE_PORTS.values()):
                 with socket.socket() as sock:
