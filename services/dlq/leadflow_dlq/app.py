@@ -6,9 +6,32 @@ from fastapi import FastAPI
 from servicekit.http import create_http_app
 from servicekit.runtime import Runtime
 
+from leadflow_dlq.api import routes
+from leadflow_dlq.handlers.capture_dead_letter import CaptureDeadLetter, subscribe
+from leadflow_dlq.handlers.operate import DeadLetterOps
+from leadflow_dlq.metrics import DlqMetrics
 from leadflow_dlq.settings import Settings
 
 
 def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:
     runtime = runtime or Runtime.build(settings)
-    return create_http_app(runtime, title="Leadflow dlq", jwt_secret=settings.jwt_secret())
+    metrics = DlqMetrics(runtime.metrics)
+    subscribe(
+        runtime.broker,
+        settings,
+        CaptureDeadLetter(runtime.sessions, metrics, settings.topic_prefix),
+    )
+
+    async def depth_from_database() -> None:
+        await metrics.refresh_depth(runtime.sessions)
+
+    app = create_http_app(
+        runtime,
+        title="Leadflow dlq",
+        routers=[routes.router],
+        on_startup=[depth_from_database],
+        jwt_secret=settings.jwt_secret(),
+    )
+    app.state.dead_letter_ops = DeadLetterOps(runtime, metrics)
+    app.state.dlq_metrics = metrics
+    return app

@@ -1,0 +1,94 @@
+"""Tables of the dlq service: ``dead_letters`` (one row per DLQ record) and its history.
+
+A row is unique by the DLQ record's own position (a redelivered DLQ record is stored
+once) and by the original record's position within the consumer group that gave up
+(servicekit publishes to the DLQ before committing the original offset, so a crash in
+between dead-letters the same record twice, at two DLQ offsets).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    FetchedValue,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData()
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("seq", BigInteger, nullable=False, unique=True, server_default=FetchedValue()),
+    Column("dlq_topic", String(300), nullable=False),
+    Column("dlq_partition", Integer, nullable=False),
+    Column("dlq_offset", BigInteger, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("key", LargeBinary, nullable=True),
+    Column("value", LargeBinary, nullable=True),
+    Column("headers", JSONB, nullable=False),
+    Column("topic", String(300), nullable=True),
+    Column("original_topic", String(300), nullable=True),
+    Column("original_partition", Integer, nullable=True),
+    Column("original_offset", BigInteger, nullable=True),
+    Column("consumer_group", String(300), nullable=True),
+    Column("exception_class", String(500), nullable=True),
+    Column("exception_message", Text, nullable=True),
+    Column("stacktrace", Text, nullable=True),
+    Column("attempts", Integer, nullable=True),
+    Column("first_failed_at", DateTime(timezone=True), nullable=True),
+    Column("last_failed_at", DateTime(timezone=True), nullable=True),
+    Column("event_id", Uuid, nullable=True),
+    Column("tenant_id", String(200), nullable=True),
+    Column("event_type", String(100), nullable=True),
+    Column("lead_id", Uuid, nullable=True),
+    Column("value_problem", Text, nullable=True),
+    Column("replay_of", Uuid, nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("replay_count", Integer, nullable=False, server_default="0"),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("dlq_topic", "dlq_partition", "dlq_offset", name="dead_letters_dlq_position"),
+    UniqueConstraint(
+        "original_topic",
+        "original_partition",
+        "original_offset",
+        "consumer_group",
+        name="dead_letters_original_position",
+    ),
+    Index("dead_letters_status_seq", "status", "seq"),
+    Index("dead_letters_tenant_seq", "tenant_id", "seq"),
+    Index("dead_letters_topic_seq", "topic", "seq"),
+    Index("dead_letters_event_id", "event_id"),
+)
+
+history = Table(
+    "dead_letter_history",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=True),
+    Column(
+        "dead_letter_id",
+        Uuid,
+        ForeignKey("dead_letters.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("actor", String(300), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("detail", JSONB, nullable=True),
+)
