@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
+from leadflow_contracts import REGISTRY
 from prometheus_client import Counter, Gauge
 from servicekit.metrics import ServiceMetrics
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -37,6 +38,7 @@ class DlqMetrics:
         async with self._lock, sessions() as session:
             depth = await store.pending_depth(session)
         # No await between clear and set: a scrape never sees a half-updated gauge.
+        # Every registry topic is reported, 0 included, so an empty DLQ is a series too.
         self.pending.clear()
-        for topic, count in depth.items():
-            self.pending.labels(topic).set(count)
+        for topic in {spec.name for spec in REGISTRY} | depth.keys():
+            self.pending.labels(topic).set(depth.get(topic, 0))
