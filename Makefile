@@ -31,13 +31,14 @@ lint: sync
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy $(MYPY_PACKAGES)
+	$(UV) run --frozen mypy bench
 
 fmt: sync
 	$(UV) run --frozen ruff format .
 	$(UV) run --frozen ruff check --fix .
 
 bench: sync
-	@echo "make bench: not yet (see the benchmark issue)"
+	$(UV) run --frozen python -m bench.run
 
 contracts-check: sync
 	$(UV) run --frozen python -m leadflow_contracts.schemas check
