@@ -44,8 +44,10 @@ async def test_poison_records_end_pending_and_operators_replay_or_discard_them(
     # are stored the duplicate has been consumed too.
     received = originals[LEAD_RECEIVED.name]
     await dlq.dead_letter(received, InvalidMessage(f"bad {LEAD_RECEIVED.name}"), group="grp")
-    not_utf8 = dlq.failed_record(dlq.topic(LEAD_RECEIVED), 90, None, NOT_UTF8, [])
-    await dlq.dead_letter(not_utf8, ValueError("boom"), group="grp", attempts=5)
+    not_utf8 = dlq.failed_record(
+        dlq.topic(LEAD_RECEIVED), 90, None, NOT_UTF8, [("x-nul", b"a\x00b")]
+    )
+    await dlq.dead_letter(not_utf8, ValueError("boom\x00"), group="grp", attempts=5)
     text = dlq.failed_record(dlq.topic(LEAD_RECEIVED), 91, b"k", b"plain text, not JSON", [])
     await dlq.dead_letter(text, InvalidMessage("not json"), group="grp")
 
@@ -83,7 +85,9 @@ async def test_poison_records_end_pending_and_operators_replay_or_discard_them(
     assert detail["value_problem"] == "the value is not UTF-8 text"
     assert detail["tenant_id"] is None
     assert detail["attempts"] == 5
+    assert detail["exception_message"] == "boom\ufffd", "NUL cannot be stored; replaced"
     assert "ValueError: boom" in detail["stacktrace"]
+    assert {"key": "x-nul", "value": "YQBi", "encoding": "base64"} in detail["headers"]
     [plain] = await dlq.list(star, error="not json")
     detail = (await dlq.http.get(f"/v1/dead-letters/{plain['id']}", headers=star)).json()
     assert detail["value"] == {

@@ -4,6 +4,9 @@ A row is unique by the DLQ record's own position (a redelivered DLQ record is st
 once) and by the original record's position within the consumer group that gave up
 (servicekit publishes to the DLQ before committing the original offset, so a crash in
 between dead-letters the same record twice, at two DLQ offsets).
+
+Text columns are unbounded on purpose: a value a foreign producer wrote into a header
+must never make the insert fail, or the DLQ consumer would stall on that record.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
-    String,
     Table,
     Text,
     UniqueConstraint,
@@ -34,31 +36,31 @@ dead_letters = Table(
     metadata,
     Column("id", Uuid, primary_key=True),
     Column("seq", BigInteger, nullable=False, unique=True, server_default=FetchedValue()),
-    Column("dlq_topic", String(300), nullable=False),
+    Column("dlq_topic", Text, nullable=False),
     Column("dlq_partition", Integer, nullable=False),
     Column("dlq_offset", BigInteger, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("key", LargeBinary, nullable=True),
     Column("value", LargeBinary, nullable=True),
     Column("headers", JSONB, nullable=False),
-    Column("topic", String(300), nullable=True),
-    Column("original_topic", String(300), nullable=True),
+    Column("topic", Text, nullable=True),
+    Column("original_topic", Text, nullable=True),
     Column("original_partition", Integer, nullable=True),
     Column("original_offset", BigInteger, nullable=True),
-    Column("consumer_group", String(300), nullable=True),
-    Column("exception_class", String(500), nullable=True),
+    Column("consumer_group", Text, nullable=True),
+    Column("exception_class", Text, nullable=True),
     Column("exception_message", Text, nullable=True),
     Column("stacktrace", Text, nullable=True),
     Column("attempts", Integer, nullable=True),
     Column("first_failed_at", DateTime(timezone=True), nullable=True),
     Column("last_failed_at", DateTime(timezone=True), nullable=True),
     Column("event_id", Uuid, nullable=True),
-    Column("tenant_id", String(200), nullable=True),
-    Column("event_type", String(100), nullable=True),
+    Column("tenant_id", Text, nullable=True),
+    Column("event_type", Text, nullable=True),
     Column("lead_id", Uuid, nullable=True),
     Column("value_problem", Text, nullable=True),
     Column("replay_of", Uuid, nullable=True),
-    Column("status", String(20), nullable=False),
+    Column("status", Text, nullable=False),
     Column("replay_count", Integer, nullable=False, server_default="0"),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("dlq_topic", "dlq_partition", "dlq_offset", name="dead_letters_dlq_position"),
@@ -87,8 +89,8 @@ history = Table(
         index=True,
     ),
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("actor", String(300), nullable=False),
-    Column("action", String(20), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("action", Text, nullable=False),
     Column("reason", Text, nullable=True),
     Column("detail", JSONB, nullable=True),
 )

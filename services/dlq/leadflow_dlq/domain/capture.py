@@ -22,6 +22,10 @@ from leadflow_dlq.domain.records import (
 UNKNOWN_EXCEPTION = "unknown"
 
 
+def _without_nul(value: Any) -> Any:
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
+
+
 @dataclass(frozen=True)
 class NewDeadLetter:
     id: uuid.UUID
@@ -50,7 +54,8 @@ class NewDeadLetter:
     replay_of: uuid.UUID | None
 
     def row(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        """Column values; NUL characters (PostgreSQL text cannot hold them) replaced."""
+        return {name: _without_nul(getattr(self, name)) for name in self.__dataclass_fields__}
 
     @property
     def metric_labels(self) -> tuple[str, str]:

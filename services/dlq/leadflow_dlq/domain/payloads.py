@@ -22,11 +22,18 @@ BASE64 = "base64"
 
 
 def encode_bytes(data: bytes) -> tuple[str, str]:
-    """``(encoding, text)`` with encoding ``utf-8`` or ``base64``."""
+    """``(encoding, text)`` with encoding ``utf-8`` or ``base64``.
+
+    Text containing NUL is given as base64 too: PostgreSQL's jsonb and text cannot
+    hold NUL characters.
+    """
     try:
-        return UTF8, data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
+        text = None
+    if text is None or "\x00" in text:
         return BASE64, base64.b64encode(data).decode("ascii")
+    return UTF8, text
 
 
 def decode_bytes(encoding: str, text: str) -> bytes:

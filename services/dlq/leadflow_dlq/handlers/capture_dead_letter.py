@@ -11,6 +11,7 @@ good: unreadable values and headers are stored as they are.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiokafka import ConsumerRecord
@@ -76,7 +77,21 @@ def subscribe(broker: KafkaBroker, settings: Settings, handler: CaptureDeadLette
     async def capture_dead_letter(msg: KafkaMessage) -> None:
         record = msg.raw_message
         assert not isinstance(record, tuple)  # not a batch subscriber
-        await handler(record)
+        try:
+            await handler(record)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # Most likely the database is unreachable: wait a little before the nack
+            # makes the record come back, instead of spinning.
+            log.warning(
+                "could not store dead letter; will retry",
+                topic=record.topic,
+                offset=record.offset,
+                error=f"{type(exc).__name__}: {str(exc)[:300]}",
+            )
+            await asyncio.sleep(settings.retry_max_delay_s)
+            raise
 
     broker.subscriber(
         *dlq_topics(settings),
