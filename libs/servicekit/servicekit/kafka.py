@@ -31,6 +31,9 @@ def create_broker(settings: ServiceSettings, tracer_provider: TracerProvider) ->
         linger_ms=settings.kafka_linger_ms,
         request_timeout_ms=settings.kafka_request_timeout_ms,
         client_id=settings.service_name,
+        # Topics come from the registry (launcher / `leadflow topics ensure`), never from
+        # a subscriber starting against a missing topic with one partition.
+        allow_auto_create_topics=False,
         middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider)],
         logger=logging.getLogger(f"faststream.{settings.service_name}"),
         log_level=logging.DEBUG,
