@@ -52,10 +52,6 @@ async def _store_unloadable_version(database_url: str, slug: str) -> int:
     return int(version) + 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dlq lacks its API (GET /v1/dead-letters answers 404; the service is in progress)",
-)
 async def test_poison_lead_dead_lettered_fixed_replayed_completes_once(
     provision, api, bus, timeline, deployment
 ) -> None:
@@ -98,12 +94,22 @@ async def test_poison_lead_dead_lettered_fixed_replayed_completes_once(
     record = await api.dead_letter(tenant.slug, item["id"])
     assert record["status"] == "pending"
     assert record["original_topic"] == "sales.lead.created"
-    assert record["original_partition"] == dead.partition
+    assert record["original_partition"] == int(dead.headers["x-dlq-original-partition"])
     assert record["original_offset"] == int(dead.headers["x-dlq-original-offset"])
     assert record["consumer_group"] == "scoring"
     assert record["exception_class"].endswith("RuleSetUnavailable")
     assert record["lead_id"] == str(lead_id)
     assert record["tenant_id"] == tenant.slug
+    assert record["event_id"] == dead.value["event_id"]
+    assert record["dlq"] == {
+        "topic": "sales.lead.created.dlq",
+        "partition": dead.partition,
+        "offset": dead.offset,
+    }
+    assert "intent_model" in record["exception_message"]
+    assert record["attempts"] == int(dead.headers["x-dlq-attempts"])
+    assert record["value"]["json"] == dead.value
+    assert [h["action"] for h in record["history"]] == ["received"]
     # ... and the audit trail shows the lead stopped after lead.created.
     story = await timeline(tenant.slug, lead_id, "lead.received", "lead.created")
     assert [e["event_type"] for e in story["events"]] == ["lead.received", "lead.created"]
@@ -130,7 +136,10 @@ async def test_poison_lead_dead_lettered_fixed_replayed_completes_once(
     assert any("x-replay-of" in m.headers for m in replays), "replay must be marked"
 
     # A second replay is absorbed: exactly one score, one qualification, one assignment.
-    await api.replay_dead_letter(tenant.slug, item["id"])
+    again = await api.replay_dead_letter(tenant.slug, item["id"])
+    assert again["replay_count"] == 2
+    assert [h["action"] for h in again["history"]] == ["received", "replayed", "replayed"]
+    assert {h["actor"] for h in again["history"][1:]} == {"e2e-operator"}
     # The original record and two replays, all with one event id.
     created = await bus.wait("sales.lead.created", lead_id=lead_id, count=3, distinct=False)
     assert len({m.value["event_id"] for m in created}) == 1
