@@ -6,15 +6,51 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicekit.problems import install_problem_handlers
 from servicekit.runtime import Runtime
 
 Hook = Callable[[], Awaitable[None]]
+
+
+class _LatencyMiddleware:
+    """Observes ``http_request_duration`` per method, route template and status.
+
+    A plain ASGI middleware rather than ``@app.middleware("http")``: Starlette's
+    ``BaseHTTPMiddleware`` runs every request through an extra task group and a
+    streamed response copy, which cost ~8 % of ingest's CPU under load (py-spy).
+    """
+
+    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
+        self._app = app
+        self._runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the client sees if the app raises before responding
+
+        async def send_and_capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self._app(scope, receive, send_and_capture)
+        finally:
+            metrics = self._runtime.metrics
+            path = getattr(scope.get("route"), "path", "unmatched")
+            metrics.http_latency.labels(
+                metrics.service, scope["method"], path, str(status)
+            ).observe(time.perf_counter() - started)
 
 
 def create_http_app(
@@ -60,19 +96,7 @@ def create_http_app(
     async def metrics() -> Response:
         return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    @app.middleware("http")
-    async def observe_latency(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        runtime.metrics.http_latency.labels(
-            runtime.metrics.service, request.method, path, str(response.status_code)
-        ).observe(time.perf_counter() - started)
-        return response
-
+    app.add_middleware(_LatencyMiddleware, runtime=runtime)
     for router in routers:
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(
