@@ -15,7 +15,7 @@ from servicekit.runtime import Runtime
 
 from leadflow_ingest.adapters.crypto import SecretBox
 from leadflow_ingest.adapters.tenant_cache import TenantConfigCache
-from leadflow_ingest.adapters.webhook_store import UsageCounters
+from leadflow_ingest.adapters.webhook_store import SecretUse, UsageCounters
 from leadflow_ingest.api import leads, secrets, tenants, tiers, webhooks
 from leadflow_ingest.api.context import IngestContext
 from leadflow_ingest.domain.quota import windows
@@ -64,6 +64,7 @@ def create_app(
         metrics=IngestMetrics(runtime.metrics.registry),
         box=box,
         clock=clock,
+        secret_use=SecretUse(runtime.sessions),
     )
     runtime.consume(
         LEAD_RECEIVED,

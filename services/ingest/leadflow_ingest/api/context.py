@@ -12,6 +12,7 @@ from servicekit.runtime import Runtime
 
 from leadflow_ingest.adapters.crypto import SecretBox
 from leadflow_ingest.adapters.tenant_cache import TenantConfigCache
+from leadflow_ingest.adapters.webhook_store import SecretUse
 from leadflow_ingest.handlers.accept_webhook import WebhookAcceptor
 from leadflow_ingest.metrics import IngestMetrics
 from leadflow_ingest.settings import Settings
@@ -26,6 +27,7 @@ class IngestContext:
     metrics: IngestMetrics
     box: SecretBox
     clock: Callable[[], datetime]
+    secret_use: SecretUse
 
 
 def ingest_context(request: Request) -> IngestContext:

@@ -17,7 +17,6 @@ from fastapi.responses import JSONResponse
 from servicekit.logging import get_logger
 from servicekit.problems import ProblemError
 
-from leadflow_ingest.adapters.webhook_store import touch_secret
 from leadflow_ingest.api.body import BodyTooLarge, read_limited
 from leadflow_ingest.api.context import ingest_context
 from leadflow_ingest.domain.normalize import UnusableLead, normalize, parse_body
@@ -207,7 +206,7 @@ async def receive_webhook(tenant: str, source: str, request: Request) -> JSONRes
     ctx.metrics.webhook(*labels, "duplicate" if accepted.duplicate else "accepted")
     if not accepted.duplicate:
         try:
-            await touch_secret(ctx.runtime.sessions, key.secret_id, now)
+            await ctx.secret_use.touch(key.secret_id, now)
         except Exception as exc:  # bookkeeping only; the webhook is accepted
             log.warning("could not record secret use", error=type(exc).__name__)
         return _answer("accepted", accepted.lead_id, headers.webhook_id, 202)

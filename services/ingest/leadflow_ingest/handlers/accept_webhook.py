@@ -11,9 +11,10 @@ Delivery contract (why this order):
   with the same deterministic ``event_id`` and consumers dedupe it.
 * A concurrent request with the same webhook-id blocks on the row until the first one
   commits (→ 200 duplicate) or rolls back (→ it proceeds itself).
-* Known duplicates are answered before any counting; the rate/quota reservation (its
-  own short transaction, taken before the guard row so a request never holds two
-  pooled connections) is given back when the request fails or loses the race to an
+* Known duplicates are answered before any counting; the rate/quota reservation (one
+  statement in the same short transaction as that lookup, committed before the guard
+  row is taken, so a request never holds two pooled connections nor the hot counter
+  rows across the publish) is given back when the request fails or loses the race to an
   identical one, so only accepted webhooks count.
 """
 
@@ -90,23 +91,26 @@ class WebhookAcceptor:
             occurred_at=received_at,
         )
         window = windows(received_at)
-        async with self.sessions() as session:
+        # One short transaction: the replay-guard lookup, then the reservation on the
+        # tenant's hot counter rows (their locks are held only until this commit).
+        async with self.sessions() as session, session.begin():
             known = await find_accepted(session, tenant.slug, webhook_id)
-        if known is not None:
-            return Accepted(known, duplicate=True)
-        exhausted = await self.usage.reserve(
-            tenant.slug,
-            window,
-            per_minute=tenant.tier.rate_per_minute,
-            per_month=tenant.tier.monthly_quota,
-        )
-        if exhausted is not None:
-            retry = (
-                window.seconds_to_next_minute
-                if exhausted == "rate"
-                else window.seconds_to_next_month
+            if known is not None:
+                return Accepted(known, duplicate=True)
+            exhausted = await self.usage.reserve_in(
+                session,
+                tenant.slug,
+                window,
+                per_minute=tenant.tier.rate_per_minute,
+                per_month=tenant.tier.monthly_quota,
             )
-            raise RateLimited(exhausted, retry)
+            if exhausted is not None:
+                retry = (
+                    window.seconds_to_next_minute
+                    if exhausted == "rate"
+                    else window.seconds_to_next_month
+                )
+                raise RateLimited(exhausted, retry)  # rolls a partial increment back
         try:
             async with self.sessions() as session, session.begin():
                 original = await claim_webhook(
