@@ -95,6 +95,10 @@ class Runtime:
             "session_timeout_ms": self.settings.kafka_session_timeout_ms,
             "heartbeat_interval_ms": self.settings.kafka_heartbeat_interval_ms,
         }
+        if self.settings.consumer_workers > 1:
+            # FastStream's ConcurrentBetweenPartitionsSubscriber: N group members, each
+            # with its own partitions and manual commits (never the ack-first variant).
+            defaults["max_workers"] = self.settings.consumer_workers
         consumer.register(self.broker, **(defaults | options))
         self.consumers.append(consumer)
         return consumer

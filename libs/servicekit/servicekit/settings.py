@@ -35,6 +35,11 @@ class ServiceSettings(BaseSettings):
     #: assignment on Tansu; tests use a short value, production keeps Kafka's habits.
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 1_000
+    #: Consumers per ``Runtime.consume`` subscription, all in the same group: like that
+    #: many replicas in one process. Each owns whole partitions, so per-partition order
+    #: and commit-after-handling hold; more than the topic's partitions is idle. 1 keeps
+    #: one consumer (FastStream's default subscriber).
+    consumer_workers: int = Field(default=1, ge=1, le=64)
     database_url: str = Field(
         default="postgresql://postgres@127.0.0.1:5432/postgres",
         validation_alias=AliasChoices("DATABASE_URL", "LEADFLOW_DATABASE_URL"),

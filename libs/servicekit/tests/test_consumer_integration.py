@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +15,7 @@ from servicekit.consumer import Delivery
 from servicekit.errors import InvalidMessage
 from servicekit.events import Outgoing, new_envelope
 from servicekit.runtime import Runtime
+from servicekit.settings import ServiceSettings
 from servicekit.testing.helpers import TopicReader, eventually
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -186,3 +189,49 @@ async def test_transient_failure_within_budget_produces_no_dlq_record(
     topic = runtime.settings.topic_prefix + LEAD_RECEIVED.name + ".dlq"
     async with TopicReader(runtime.settings.kafka_bootstrap_servers, topic) as reader:
         assert await reader.drain() == []
+
+
+async def test_consumer_workers_handle_partitions_concurrently_and_completely(
+    settings: ServiceSettings, make_received: MakeReceived, unique: str
+) -> None:
+    """``consumer_workers=2``: two group members share the partitions, run at the same
+    time, and every record is handled to completion (a failing one is retried)."""
+    runtime = Runtime.build(settings.model_copy(update={"consumer_workers": 2}))
+    in_flight = 0
+    peak = 0
+    both_busy = asyncio.Event()
+    handled: dict[str, int] = {}
+
+    async def handle(envelope: Envelope[Any], delivery: Delivery) -> None:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        if in_flight >= 2:
+            both_busy.set()
+        try:
+            # The first deliveries wait (bounded) for one on another member.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(both_busy.wait(), 5)
+            webhook_id = envelope.payload.webhook_id
+            if webhook_id.endswith("-0") and delivery.attempt == 1:
+                raise ConnectionError("database blinked")
+            handled[webhook_id] = handled.get(webhook_id, 0) + 1
+        finally:
+            in_flight -= 1
+
+    runtime.consume(LEAD_RECEIVED, f"kit-{unique}", handle)
+    await runtime.start()
+    try:
+        ids = [f"wh-{unique}-{i}" for i in range(12)]
+        for webhook_id in ids:
+            envelope = make_received(f"tenant-{unique}", webhook_id)
+            await runtime.publisher.publish(Outgoing.of(LEAD_RECEIVED, envelope))
+
+        async def all_handled() -> bool:
+            return set(handled) == set(ids)
+
+        await eventually(all_handled, what="every record handled by the two members")
+    finally:
+        await runtime.stop()
+    assert peak >= 2
+    assert all(count == 1 for count in handled.values())
