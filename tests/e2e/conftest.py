@@ -158,14 +158,6 @@ class SpanCollector:
         with self._lock:
             return [s for s in self.spans if s.trace_id == trace_id]
 
-    def matching(self, **attributes: Any) -> list[Span]:
-        with self._lock:
-            return [
-                s
-                for s in self.spans
-                if all(s.attributes.get(k) == v for k, v in attributes.items())
-            ]
-
 
 # --------------------------------------------------------------------------- deployment
 
