@@ -17,6 +17,7 @@ from leadflow_router.handlers.assign_lead import AssignLead
 from leadflow_router.handlers.outcome import RoutingDeps
 from leadflow_router.handlers.sla import SlaTimer
 from leadflow_router.handlers.work_queue import WorkQueueTimer
+from leadflow_router.metrics import RouterMetrics
 from leadflow_router.settings import Settings
 
 
@@ -28,10 +29,12 @@ def create_app(
 ) -> FastAPI:
     """``clock`` is injectable so tests can move time (SLA expiry, working hours)."""
     runtime = runtime or Runtime.build(settings)
+    metrics = RouterMetrics(runtime.metrics)
     deps = RoutingDeps(
         producer=runtime.producer,
         default_sla_minutes=settings.default_sla_minutes,
         retry_backoff_s=settings.work_queue_retry_backoff_s,
+        metrics=metrics,
     )
     queue = WorkQueueTimer(
         runtime, deps, clock, settings.work_queue_poll_interval_s, settings.timer_batch_size
@@ -40,7 +43,7 @@ def create_app(
     runtime.consume(
         LEAD_QUALIFIED,
         settings.consumer_group,
-        AssignLead(runtime.inbox(settings.consumer_group), deps, runtime.metrics, clock),
+        AssignLead(runtime.inbox(settings.consumer_group), deps, metrics, clock),
     )
 
     async def start_timers() -> None:

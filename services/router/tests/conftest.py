@@ -36,8 +36,9 @@ TOPICS = [
 
 
 @pytest.fixture
-def settings(kafka_bootstrap: str, database_url: str, topic_prefix: str) -> Settings:
+def settings(kafka_bootstrap: str, database_url: str, topic_prefix: str, unique: str) -> Settings:
     return Settings(
+        consumer_group=f"router-{unique}",  # groups are broker-wide; topics are prefixed
         kafka_bootstrap_servers=kafka_bootstrap,
         database_url=database_url,
         topic_prefix=topic_prefix,

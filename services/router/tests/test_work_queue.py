@@ -125,6 +125,13 @@ async def test_work_queue_items_are_routed_when_a_rep_returns_or_by_a_manager(
             headers=kit.manager,
         )
         assert [a["rep_id"] for a in history.json()] == ["away"]
+        metrics = client.get("/metrics").text
+        for path, outcome in (
+            ("pipeline", "routing_failed"),
+            ("retry", "assigned"),
+            ("manual", "assigned"),
+        ):
+            assert f'router_decisions_total{{outcome="{outcome}",path="{path}"}}' in metrics
         foreign = client.get(
             f"/v1/tenants/{slug}/work-queue", headers=kit.auth("manager", ["other"])
         )

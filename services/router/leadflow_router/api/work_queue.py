@@ -156,5 +156,6 @@ async def assign(
                 409, "conflict", "Lead already assigned", "The lead was assigned meanwhile."
             )
         await stage(session, outgoing)
+    ctx.deps.metrics.decided("manual", "assigned")
     await ctx.flush()
     return {"work_item_id": str(item_id), "assignment": outgoing.value["payload"]}

@@ -22,7 +22,6 @@ from servicekit.consumer import Delivery
 from servicekit.errors import InvalidMessage
 from servicekit.events import Outgoing
 from servicekit.inbox import Inbox
-from servicekit.metrics import ServiceMetrics
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadflow_router.adapters.records import lead_is_routed
@@ -30,13 +29,14 @@ from leadflow_router.domain.ids import work_item_id_for
 from leadflow_router.handlers import events
 from leadflow_router.handlers.decide import decide
 from leadflow_router.handlers.outcome import RoutingDeps, record_decision
+from leadflow_router.metrics import RouterMetrics
 
 
 @dataclass
 class AssignLead:
     inbox: Inbox
     deps: RoutingDeps
-    metrics: ServiceMetrics
+    metrics: RouterMetrics
     clock: Callable[[], datetime]
 
     async def __call__(self, envelope: Envelope[Any], delivery: Delivery) -> None:
@@ -44,7 +44,7 @@ class AssignLead:
         lead = qualified.lead
         if envelope.lead_id != lead.lead_id or envelope.tenant_id != lead.tenant_id:
             raise InvalidMessage("envelope and lead disagree on lead_id or tenant_id")
-        outcome = "duplicate"
+        outcome = ""
 
         async def apply(session: AsyncSession) -> list[Outgoing]:
             nonlocal outcome
@@ -78,6 +78,8 @@ class AssignLead:
                 ]
             return []
 
-        result = await self.inbox.handle(envelope.event_id, LEAD_QUALIFIED.name, apply)
-        if not result.duplicate:
-            self.metrics.leads_processed.labels(self.metrics.service, outcome).inc()
+        await self.inbox.handle(envelope.event_id, LEAD_QUALIFIED.name, apply)
+        if outcome:
+            self.metrics.decided("pipeline", outcome)
+        if outcome == "assigned":
+            self.metrics.assigned_after((self.clock() - lead.received_at).total_seconds())

@@ -16,6 +16,7 @@ from leadflow_router.adapters.records import insert_assignment, insert_work_item
 from leadflow_router.domain.ids import assignment_id_for
 from leadflow_router.domain.model import Decision
 from leadflow_router.domain.sla import sla_due_at
+from leadflow_router.metrics import RouterMetrics
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class RoutingDeps:
     producer: Producer
     default_sla_minutes: int
     retry_backoff_s: float
+    metrics: RouterMetrics
 
 
 @dataclass(frozen=True)

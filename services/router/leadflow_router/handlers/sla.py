@@ -85,6 +85,7 @@ async def breach(
             causation_id=row["event_id"],
         )
     ]
+    deps.metrics.decided("sla", "reassigned" if recorded.assignment else "routing_failed")
     if recorded.assignment is not None:
         payload: Any = events.reassigned(row, recorded.assignment)
     elif recorded.work_item is not None:

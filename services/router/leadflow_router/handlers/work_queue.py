@@ -174,6 +174,7 @@ class WorkQueueTimer:
                     await stage(session, outgoing)
                     routed += 1
         if routed:
+            self.deps.metrics.decisions.labels("retry", "assigned").inc(routed)
             await self.runtime.outbox.flush()
         return routed
 
