@@ -52,7 +52,9 @@ class Runtime:
             settings.service_name, settings.service_version, settings.otlp_endpoint
         )
         broker = create_broker(settings, provider)
-        engine = create_engine(settings.database_url, settings.db_pool_size)
+        engine = create_engine(
+            settings.database_url, settings.db_pool_size, pre_ping=settings.db_pool_pre_ping
+        )
         sessions = session_factory(engine)
         publisher = EventPublisher(broker, settings.topic_prefix)
         return cls(

@@ -45,6 +45,9 @@ class ServiceSettings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "LEADFLOW_DATABASE_URL"),
     )
     db_pool_size: int = 5
+    #: Ping every pooled connection before use (see ``servicekit.db.create_engine``).
+    #: A service whose callers retry anyway may turn it off on its hot path.
+    db_pool_pre_ping: bool = True
     otlp_endpoint: str | None = Field(
         default=None,
         validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "LEADFLOW_OTLP_ENDPOINT"),

@@ -30,6 +30,11 @@ class Settings(ServiceSettings):
     #: A lead with the same normalized email or phone as an earlier lead of the same
     #: tenant within this many days is flagged ``duplicate_of`` that earlier lead.
     duplicate_window_days: int = Field(default=30, ge=0)
+    #: No ping per pooled-connection checkout on the webhook path (two checkouts per
+    #: webhook): after the database dropped connections, the first webhook that meets a
+    #: dead one gets 503 (its sender retries) and the pool is renewed at once; the
+    #: worker retries like any consumer. Nothing is ever accepted without being durable.
+    db_pool_pre_ping: bool = False
     #: Consumer group of the ingest worker.
     worker_group: str = "ingest-worker"
 

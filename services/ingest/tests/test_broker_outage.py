@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 from fastapi.testclient import TestClient
 from leadflow_contracts.topics import CONFIG_CHANGED, LEAD_CREATED, LEAD_RECEIVED
 from leadflow_ingest.app import create_app
 from leadflow_ingest.settings import Settings
+from servicekit.db import libpq_url
 from servicekit.embedded import EmbeddedKafka, free_port
 from servicekit.kafka import ensure_topics
 from servicekit.testing.helpers import TopicReader, eventually
@@ -61,3 +63,40 @@ async def test_broker_down_answers_503_and_the_retry_is_accepted_later(
             assert f'outcome="broker_unavailable",source="generic",tenant="{acme.slug}"' in metrics
     finally:
         broker.stop()
+
+
+async def test_dropped_database_connections_cost_at_most_a_503_never_a_lost_lead(
+    ready: Settings, kit: Any, make_slug: Any
+) -> None:
+    """Without pre-ping (ingest's default) a pooled connection the database dropped
+    fails its first use: that webhook is refused with 503 (never 500, never a 202), the
+    pool is renewed, the retry is accepted and the lead flows on."""
+    settings = ready.model_copy(update={"config_cache_ttl_s": 300.0})
+    assert settings.db_pool_pre_ping is False
+    with TestClient(create_app(settings)) as client:
+        acme = kit.provision(client, make_slug("acme"))
+        warm_raw, warm_headers = kit.signed(acme.secret, {"email": "warm@corp.example"})
+        assert client.post(acme.url, content=warm_raw, headers=warm_headers).status_code == 202
+        with psycopg.connect(libpq_url(settings.database_url), autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        raw, headers = kit.signed(acme.secret, {"email": "dropped@corp.example"})
+        answers: list[Any] = []
+
+        async def accepted() -> bool:  # the sender retries until accepted
+            answers.append(client.post(acme.url, content=raw, headers=headers))
+            return bool(answers[-1].status_code == 202)
+
+        await eventually(accepted, timeout_s=20, interval_s=0.2, what="a 202")
+        assert {a.status_code for a in answers[:-1]} <= {503}, [a.text for a in answers]
+        assert len(answers) <= 3
+        lead_id = answers[-1].json()["lead_id"]
+        created_topic = settings.topic_prefix + LEAD_CREATED.name
+        async with TopicReader(settings.kafka_bootstrap_servers, created_topic) as reader:
+            await reader.wait_for(
+                lambda r: any(v["lead_id"] == lead_id for v in reader.values()),
+                timeout_s=30,
+                what="the lead to flow to lead.created after the reconnect",
+            )

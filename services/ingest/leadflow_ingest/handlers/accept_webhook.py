@@ -54,7 +54,8 @@ class RateLimited(Exception):
 
 
 class BrokerUnavailable(Exception):
-    """The broker did not acknowledge ``lead.received`` in time; nothing was accepted."""
+    """``lead.received`` could not be made durable now (the broker did not acknowledge
+    in time, or the database failed); nothing was accepted, the sender should retry."""
 
 
 @dataclass
@@ -93,24 +94,30 @@ class WebhookAcceptor:
         window = windows(received_at)
         # One short transaction: the replay-guard lookup, then the reservation on the
         # tenant's hot counter rows (their locks are held only until this commit).
-        async with self.sessions() as session, session.begin():
-            known = await find_accepted(session, tenant.slug, webhook_id)
-            if known is not None:
-                return Accepted(known, duplicate=True)
-            exhausted = await self.usage.reserve_in(
-                session,
-                tenant.slug,
-                window,
-                per_minute=tenant.tier.rate_per_minute,
-                per_month=tenant.tier.monthly_quota,
-            )
-            if exhausted is not None:
-                retry = (
-                    window.seconds_to_next_minute
-                    if exhausted == "rate"
-                    else window.seconds_to_next_month
+        try:
+            async with self.sessions() as session, session.begin():
+                known = await find_accepted(session, tenant.slug, webhook_id)
+                if known is not None:
+                    return Accepted(known, duplicate=True)
+                exhausted = await self.usage.reserve_in(
+                    session,
+                    tenant.slug,
+                    window,
+                    per_minute=tenant.tier.rate_per_minute,
+                    per_month=tenant.tier.monthly_quota,
                 )
-                raise RateLimited(exhausted, retry)  # rolls a partial increment back
+                if exhausted is not None:
+                    retry = (
+                        window.seconds_to_next_minute
+                        if exhausted == "rate"
+                        else window.seconds_to_next_month
+                    )
+                    raise RateLimited(exhausted, retry)  # rolls a partial increment back
+        except (RateLimited, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # e.g. a pooled connection the database dropped
+            log.warning("replay guard or reservation failed", error=type(exc).__name__)
+            raise BrokerUnavailable() from exc
         try:
             async with self.sessions() as session, session.begin():
                 original = await claim_webhook(
