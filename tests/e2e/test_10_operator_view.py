@@ -28,12 +28,6 @@ def _value(samples: dict, name: str, **labels: str) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="router lacks a stage_latency_seconds observation for lead.assigned; ingest, "
-    "scoring and router write no JSON log line for a handled lead (nothing to carry the "
-    "correlation id)",
-)
 async def test_operator_sees_one_trace_timeline_chain_metrics_and_logs(
     provision, api, bus, timeline, deployment
 ) -> None:
@@ -83,9 +77,18 @@ async def test_operator_sees_one_trace_timeline_chain_metrics_and_logs(
     # What is left is checked section by section, and every gap is reported at once.
     after = {s: await api.metrics(s) for s in before}
     gaps = _check_metrics(before, after, tenant.slug)
-    gaps += _check_logs(deployment, lead_id, correlation_id)
     gaps += await _check_spans(deployment, trace_id)
-    assert not gaps, "\n".join(gaps)
+    log_gaps = _check_logs(deployment, lead_id, correlation_id)
+    assert not gaps, "\n".join(gaps + log_gaps)
+    if log_gaps == [f"no JSON log line about lead {lead_id} from ingest, router, scoring"]:
+        # Known gap, and the only one left: every other check above passed. Scoped to
+        # exactly this message so that any other failure (or a partial fix) still fails.
+        pytest.xfail(
+            "servicekit/ingest write no JSON log line for a handled lead (no per-message "
+            "debug line in ReliableConsumer or the webhook path), so no line carries the "
+            "correlation id"
+        )
+    assert not log_gaps, "\n".join(log_gaps)
     if deployment.spans is None:
         pytest.skip(
             "every other check of journey 10 passed; span collection skipped: live mode "
