@@ -11,6 +11,7 @@ help:
 	@echo "make run              install everything and start the whole stack (embedded defaults)"
 	@echo "make test             every test tier against a real broker and PostgreSQL"
 	@echo "make lint | fmt       ruff check + ruff format --check + mypy --strict | reformat"
+	@echo "make smoke            start the stack, send one signed lead, print its timeline, stop"
 	@echo "make bench            pipeline benchmark"
 	@echo "make contracts-check  regenerate event schemas and diff against the snapshots"
 
@@ -39,6 +40,9 @@ fmt: sync
 
 bench: sync
 	$(UV) run --frozen python -m bench.run
+
+smoke: sync
+	$(UV) run --frozen python -m leadflow_local.smoke
 
 contracts-check: sync
 	$(UV) run --frozen python -m leadflow_contracts.schemas check

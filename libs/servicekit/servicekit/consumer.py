@@ -111,6 +111,17 @@ class ReliableConsumer:
                 ):
                     delivery = Delivery(record.topic, record.partition, record.offset, attempt)
                     await self._handler(envelope, delivery)
+                    # Debug only: one line per handled record, carrying the event context
+                    # (a no-op at the default INFO level, so the hot path stays quiet).
+                    log.debug(
+                        "message handled",
+                        topic=record.topic,
+                        partition=record.partition,
+                        offset=record.offset,
+                        event_id=str(envelope.event_id),
+                        event_type=envelope.event_type,
+                        attempt=attempt,
+                    )
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from servicekit.logging import get_logger
+from servicekit.logging import bind_event_context, get_logger
 from servicekit.problems import ProblemError
 
 from leadflow_ingest.api.body import BodyTooLarge, read_limited
@@ -203,7 +203,12 @@ async def receive_webhook(tenant: str, source: str, request: Request) -> JSONRes
                 headers={"Retry-After": str(retry)},
             ),
         ) from None
-    ctx.metrics.webhook(*labels, "duplicate" if accepted.duplicate else "accepted")
+    outcome = "duplicate" if accepted.duplicate else "accepted"
+    ctx.metrics.webhook(*labels, outcome)
+    with bind_event_context(
+        correlation_id=headers.webhook_id, tenant_id=config.slug, lead_id=accepted.lead_id
+    ):
+        log.debug("webhook answered", source=source, outcome=outcome)  # no-op at INFO
     if not accepted.duplicate:
         try:
             await ctx.secret_use.touch(key.secret_id, now)
