@@ -1,9 +1,12 @@
 """Tables of the dlq service: ``dead_letters`` (one row per DLQ record) and its history.
 
-A row is unique by the DLQ record's own position (a redelivered DLQ record is stored
-once) and by the original record's position within the consumer group that gave up
-(servicekit publishes to the DLQ before committing the original offset, so a crash in
-between dead-letters the same record twice, at two DLQ offsets).
+A row is unique by the DLQ record's own position and content (a redelivered DLQ record
+is stored once) and by the original record's position and content within the consumer
+group that gave up (servicekit publishes to the DLQ before committing the original
+offset, so a crash in between dead-letters the same record twice, at two DLQ offsets).
+Content is part of both keys because offsets are reused when a topic is recreated — on
+every restart of the in-memory development broker — while this database keeps its rows:
+a position alone would make a new failure look like an old one and drop it.
 
 Text columns are unbounded on purpose: a value a foreign producer wrote into a header
 must never make the insert fail, or the DLQ consumer would stall on that record.
@@ -39,6 +42,8 @@ dead_letters = Table(
     Column("dlq_topic", Text, nullable=False),
     Column("dlq_partition", Integer, nullable=False),
     Column("dlq_offset", BigInteger, nullable=False),
+    Column("record_digest", Text, nullable=False),
+    Column("original_digest", Text, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("key", LargeBinary, nullable=True),
     Column("value", LargeBinary, nullable=True),
@@ -63,13 +68,20 @@ dead_letters = Table(
     Column("status", Text, nullable=False),
     Column("replay_count", Integer, nullable=False, server_default="0"),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    UniqueConstraint("dlq_topic", "dlq_partition", "dlq_offset", name="dead_letters_dlq_position"),
+    UniqueConstraint(
+        "dlq_topic",
+        "dlq_partition",
+        "dlq_offset",
+        "record_digest",
+        name="dead_letters_dlq_record",
+    ),
     UniqueConstraint(
         "original_topic",
         "original_partition",
         "original_offset",
         "consumer_group",
-        name="dead_letters_original_position",
+        "original_digest",
+        name="dead_letters_original_record",
     ),
     Index("dead_letters_status_seq", "status", "seq"),
     Index("dead_letters_tenant_seq", "tenant_id", "seq"),

@@ -15,8 +15,10 @@ from leadflow_dlq.domain.records import (
     Header,
     dead_letter_id,
     logical_topic,
+    original_digest,
     read_context,
     read_envelope,
+    record_digest,
 )
 
 UNKNOWN_EXCEPTION = "unknown"
@@ -32,6 +34,10 @@ class NewDeadLetter:
     dlq_topic: str
     dlq_partition: int
     dlq_offset: int
+    #: Content digests (see ``record_digest``): of the DLQ record as read, and of the
+    #: original record (key, value, replay marks) for the original-position key.
+    record_digest: str
+    original_digest: str
     key: bytes | None
     value: bytes | None
     headers: list[dict[str, str]]
@@ -81,14 +87,18 @@ def capture(
     original = context.original_topic
     if original is None and is_dlq_topic(dlq_topic):
         original = dlq_topic.removesuffix(DLQ_SUFFIX)
+    stored_headers = headers_to_json(headers)
+    digest = record_digest(key, value, stored_headers)
     return NewDeadLetter(
-        id=dead_letter_id(dlq_topic, partition, offset),
+        id=dead_letter_id(dlq_topic, partition, offset, digest),
         dlq_topic=dlq_topic,
         dlq_partition=partition,
         dlq_offset=offset,
+        record_digest=digest,
+        original_digest=original_digest(key, value, stored_headers),
         key=key,
         value=value,
-        headers=headers_to_json(headers),
+        headers=stored_headers,
         topic=logical_topic(original, topic_prefix),
         original_topic=original,
         original_partition=context.original_partition,

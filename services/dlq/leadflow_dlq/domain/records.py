@@ -10,6 +10,7 @@ DLQ is where bad data must be visible.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Sequence
@@ -21,13 +22,41 @@ from leadflow_contracts import headers as h
 
 Header = tuple[str, bytes]
 
-#: Namespace of dead-letter ids: uuid5 of the DLQ record's own position, so reading the
-#: same DLQ record twice yields the same id.
+#: Namespace of dead-letter ids: uuid5 of the DLQ record's own position and content
+#: digest, so reading the same DLQ record twice yields the same id.
 DEAD_LETTER_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://leadflow.dev/ns/dlq/record")
 
 
-def dead_letter_id(dlq_topic: str, partition: int, offset: int) -> uuid.UUID:
-    return uuid.uuid5(DEAD_LETTER_NAMESPACE, f"{dlq_topic}:{partition}:{offset}")
+def dead_letter_id(dlq_topic: str, partition: int, offset: int, digest: str) -> uuid.UUID:
+    return uuid.uuid5(DEAD_LETTER_NAMESPACE, f"{dlq_topic}:{partition}:{offset}:{digest}")
+
+
+def record_digest(key: bytes | None, value: bytes | None, headers: Sequence[dict[str, str]]) -> str:
+    """SHA-256 (hex) of a record's key, value and headers (in their stored JSON form).
+
+    A position alone does not identify a record: offsets start again at 0 when a topic
+    is recreated (always, with the in-memory development broker, on every restart),
+    while the database keeps what it stored. Position *and* content do: a redelivered
+    record is byte-identical, while a new failure at a reused offset differs at least in
+    its ``x-dlq-first-failed-at`` header. Computed from the stored JSON form of the
+    headers, so the stored rows can always be re-digested. Frozen: changing it changes
+    the identity of every stored record (migration 0003 digests the rows it found).
+    """
+    sha = hashlib.sha256()
+    for part in (key, value):
+        sha.update(b"\xff" if part is None else len(part).to_bytes(8, "big") + part)
+    sha.update(json.dumps(list(headers), sort_keys=True, separators=(",", ":")).encode())
+    return sha.hexdigest()
+
+
+def original_digest(
+    key: bytes | None, value: bytes | None, headers: Sequence[dict[str, str]]
+) -> str:
+    """The digest of the *original* record inside a DLQ record: its key, value and replay
+    marks. Not its other headers: the publisher rewrites tracing and correlation headers
+    each time it dead-letters, so the same record dead-lettered twice differs there."""
+    marks = [item for item in headers if item["key"] in (h.REPLAY_OF, h.REPLAY_COUNT)]
+    return record_digest(key, value, marks)
 
 
 @dataclass(frozen=True)

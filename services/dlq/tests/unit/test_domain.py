@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -25,7 +26,7 @@ from leadflow_dlq.domain.payloads import (
     replay_headers,
     show_value,
 )
-from leadflow_dlq.domain.records import read_context, read_envelope
+from leadflow_dlq.domain.records import read_context, read_envelope, record_digest
 
 EVENT_ID = uuid.UUID("6f1c1f4e-4f6c-4a3e-9a57-2a3d0c1b5e11")
 FAILED_AT = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
@@ -94,16 +95,47 @@ def test_capture_infers_the_original_topic_and_strips_the_prefix() -> None:
     )
     assert (record.original_topic, record.topic) == ("p.lead.scored", "lead.scored")
     assert record.metric_labels == ("lead.scored", "unknown")
-    again = capture(
+
+
+def _at_position(value: bytes, headers: list[tuple[str, bytes]]) -> Any:
+    return capture(
         dlq_topic="p.lead.scored.dlq",
         partition=0,
         offset=7,
         key=b"k",
-        value=b"y",
-        headers=[],
+        value=value,
+        headers=headers,
         topic_prefix="p.",
     )
-    assert record.id == again.id, "the id is a function of the DLQ position"
+
+
+def test_identity_is_position_and_content() -> None:
+    failed = [(h.DLQ_FIRST_FAILED_AT, b"2026-11-28T10:00:00+00:00"), ("traceparent", b"00-a")]
+    first = _at_position(b"y", failed)
+    assert _at_position(b"y", list(failed)).id == first.id, "a redelivered record is itself"
+    # The broker was recreated and the offset reused: another failure, another record.
+    later = [(h.DLQ_FIRST_FAILED_AT, b"2026-11-28T11:00:00+00:00"), ("traceparent", b"00-b")]
+    assert _at_position(b"y", later).id != first.id
+    assert _at_position(b"z", failed).id != first.id
+    # The original record is the same one though: neither the x-dlq-* context nor the
+    # tracing headers the publisher rewrites are part of it; the replay marks are.
+    assert _at_position(b"y", later).original_digest == first.original_digest
+    replayed = _at_position(b"y", [*failed, (h.REPLAY_OF, str(EVENT_ID).encode())])
+    assert replayed.original_digest != first.original_digest
+
+
+def test_record_digest_is_frozen() -> None:
+    """Stored rows are keyed by it: a change would make every stored record look new."""
+    headers = [{"key": "a", "value": "b", "encoding": "utf-8"}]
+    assert record_digest(None, b"", []) == (
+        "8f9c6384553c10c0d2fe7cb9d73f610ef2dc5d51fae02c29fa7af0591d6fa3d9"
+    )
+    assert record_digest(b"k", b"v", headers) == (
+        "b567c55bd095c14391ae74e2cf314e5d34b289ab15a1370232f58916aebe6bdc"
+    )
+    assert record_digest(b"k", b"v", headers) != record_digest(b"k", b"v", [])
+    assert record_digest(b"kv", b"", []) != record_digest(b"k", b"v", [])
+    assert record_digest(None, b"v", []) != record_digest(b"", b"v", [])
 
 
 @pytest.mark.parametrize(
