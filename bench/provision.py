@@ -24,10 +24,7 @@ def provision(urls: dict[str, str], jwt_secret: str, run: str, reps: int = 8) ->
     with httpx.Client(headers=headers, timeout=30) as http:
 
         def call(method: str, url: str, body: object) -> dict[str, object]:
-            response = http.request(method, url, json=body)
-            if response.status_code >= 300:
-                raise RuntimeError(f"{method} {url}: {response.status_code} {response.text}")
-            return response.json() if response.content else {}
+            return _call(http, method, url, body)
 
         ingest, scoring, router = urls["ingest"], urls["scoring"], urls["router"]
         call(
@@ -61,33 +58,29 @@ def provision(urls: dict[str, str], jwt_secret: str, run: str, reps: int = 8) ->
                 "threshold": 0,
             },
         )
-        call(
-            "POST",
-            f"{router}/v1/tenants/{slug}/teams",
-            {
-                "team_id": "bench",
-                "name": "Bench",
-                "strategy": "least_loaded",
-            },
-        )
-        for i in range(reps):
-            call(
-                "POST",
-                f"{router}/v1/tenants/{slug}/reps",
-                {
-                    "rep_id": f"rep-{i}",
-                    "name": f"Rep {i}",
-                    "team_ids": ["bench"],
-                    "capacity": 10_000_000,
-                    "presence": "available",
-                },
-            )
-        call(
-            "PUT",
-            f"{router}/v1/tenants/{slug}/routing-rules",
-            {
-                "rules": [],
-                "default_team": "bench",
-            },
-        )
+        provision_router(http, router, slug, reps)
     return BenchTenant(slug, str(secret["secret"]), f"{ingest}/v1/webhooks/{slug}/generic")
+
+
+def _call(http: httpx.Client, method: str, url: str, body: object) -> dict[str, object]:
+    response = http.request(method, url, json=body)
+    if response.status_code >= 300:
+        raise RuntimeError(f"{method} {url}: {response.status_code} {response.text}")
+    return response.json() if response.content else {}
+
+
+def provision_router(http: httpx.Client, router: str, slug: str, reps: int = 8) -> None:
+    """The tenant's routing: one least-loaded team, ``reps`` reps, the team as default."""
+    team = {"team_id": "bench", "name": "Bench", "strategy": "least_loaded"}
+    _call(http, "POST", f"{router}/v1/tenants/{slug}/teams", team)
+    for i in range(reps):
+        rep = {
+            "rep_id": f"rep-{i}",
+            "name": f"Rep {i}",
+            "team_ids": ["bench"],
+            "capacity": 10_000_000,
+            "presence": "available",
+        }
+        _call(http, "POST", f"{router}/v1/tenants/{slug}/reps", rep)
+    rules = {"rules": [], "default_team": "bench"}
+    _call(http, "PUT", f"{router}/v1/tenants/{slug}/routing-rules", rules)
