@@ -7,13 +7,12 @@ from datetime import datetime
 
 from fastapi import FastAPI
 from leadflow_contracts import utcnow
-from leadflow_contracts.topics import LEAD_QUALIFIED
 from servicekit.http import create_http_app
 from servicekit.runtime import Runtime
 
 from leadflow_router.api import assignments, preview, reps, rules, teams, work_queue
 from leadflow_router.api.context import RouterContext
-from leadflow_router.handlers.assign_lead import AssignLead
+from leadflow_router.handlers.consume_qualified import QualifiedConsumer
 from leadflow_router.handlers.outcome import RoutingDeps
 from leadflow_router.handlers.sla import SlaTimer
 from leadflow_router.handlers.work_queue import WorkQueueTimer
@@ -40,11 +39,7 @@ def create_app(
         runtime, deps, clock, settings.work_queue_poll_interval_s, settings.timer_batch_size
     )
     sla = SlaTimer(runtime, deps, clock, settings.sla_check_interval_s, settings.timer_batch_size)
-    runtime.consume(
-        LEAD_QUALIFIED,
-        settings.consumer_group,
-        AssignLead(runtime.inbox(settings.consumer_group), deps, metrics, clock),
-    )
+    QualifiedConsumer(runtime, deps, clock, settings.consumer_group).register(settings)
 
     async def start_timers() -> None:
         runtime.spawn(queue.run())

@@ -23,3 +23,9 @@ class Settings(ServiceSettings):
     work_queue_retry_backoff_s: float = Field(default=60.0, gt=0)
     #: At most this many items/assignments per timer tick (each in its own transaction).
     timer_batch_size: int = Field(default=50, ge=1)
+    #: ``lead.qualified`` records routed per transaction at most (each matched team is
+    #: locked once per batch; decisions are those of one-by-one handling in order).
+    batch_max_records: int = Field(default=500, ge=1, le=2000)
+    #: How long the consumer waits for records when none are buffered (a batch is
+    #: handled as soon as any records are there; this bounds the wait on an idle topic).
+    batch_timeout_ms: int = Field(default=100, ge=0)

@@ -8,13 +8,13 @@ caller emits nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from leadflow_contracts.lead import Lead
 from leadflow_contracts.routing import Candidate, Strategy
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, union, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,15 +32,16 @@ def _candidates(candidates: Iterable[Candidate]) -> list[dict[str, Any]]:
     return [c.model_dump(mode="json") for c in candidates]
 
 
-async def lead_is_routed(session: AsyncSession, lead_id: uuid.UUID) -> bool:
-    """True when the lead already has an assignment or a work item (any state)."""
-    assigned = await session.scalar(
-        select(func.count()).select_from(assignments).where(assignments.c.lead_id == lead_id)
+async def routed_leads(session: AsyncSession, lead_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    """The leads among ``lead_ids`` that already have an assignment or a work item."""
+    if not lead_ids:
+        return set()
+    wanted = sorted(lead_ids)
+    query = union(
+        select(assignments.c.lead_id).where(assignments.c.lead_id.in_(wanted)),
+        select(work_items.c.lead_id).where(work_items.c.lead_id.in_(wanted)),
     )
-    queued = await session.scalar(
-        select(func.count()).select_from(work_items).where(work_items.c.lead_id == lead_id)
-    )
-    return bool(assigned or queued)
+    return set((await session.scalars(query)).all())
 
 
 async def next_sequence(session: AsyncSession, lead_id: uuid.UUID) -> int:
@@ -50,8 +51,7 @@ async def next_sequence(session: AsyncSession, lead_id: uuid.UUID) -> int:
     return 0 if last is None else int(last) + 1
 
 
-async def insert_assignment(
-    session: AsyncSession,
+def assignment_row(
     *,
     assignment_id: uuid.UUID,
     lead: Lead,
@@ -66,34 +66,46 @@ async def insert_assignment(
     sla_due_at: datetime,
     event_id: uuid.UUID,
     correlation_id: str,
-    credits: Mapping[str, int] | None = None,
     previous_assignment_id: uuid.UUID | None = None,
     work_item_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """The values of a new, open assignment row."""
+    return {
+        "assignment_id": assignment_id,
+        "tenant": lead.tenant_id,
+        "lead_id": lead.lead_id,
+        "sequence": sequence,
+        "rep_id": rep_id,
+        "team_id": team_id,
+        "strategy": strategy,
+        "status": "open",
+        "decided_at": decided_at,
+        "sla_due_at": sla_due_at,
+        "event_id": event_id,
+        "correlation_id": correlation_id,
+        "lead": lead.model_dump(mode="json"),
+        "score": score,
+        "candidates": _candidates(candidates),
+        "rules_version": rules_version,
+        "previous_assignment_id": previous_assignment_id,
+        "work_item_id": work_item_id,
+    }
+
+
+async def insert_assignment(
+    session: AsyncSession,
+    *,
+    credits: Mapping[str, int] | None = None,
+    **fields: Any,
 ) -> dict[str, Any] | None:
+    """Insert one assignment (``assignment_row`` fields) and what it changes: the rep's
+    last assignment, the team's rotation counters and the owner of the lead's domain."""
+    values = assignment_row(**fields)
     row = (
         (
             await session.execute(
                 insert(assignments)
-                .values(
-                    assignment_id=assignment_id,
-                    tenant=lead.tenant_id,
-                    lead_id=lead.lead_id,
-                    sequence=sequence,
-                    rep_id=rep_id,
-                    team_id=team_id,
-                    strategy=strategy,
-                    status="open",
-                    decided_at=decided_at,
-                    sla_due_at=sla_due_at,
-                    event_id=event_id,
-                    correlation_id=correlation_id,
-                    lead=lead.model_dump(mode="json"),
-                    score=score,
-                    candidates=_candidates(candidates),
-                    rules_version=rules_version,
-                    previous_assignment_id=previous_assignment_id,
-                    work_item_id=work_item_id,
-                )
+                .values(values)
                 .on_conflict_do_nothing()
                 .returning(*assignments.c)
             )
@@ -103,38 +115,58 @@ async def insert_assignment(
     )
     if row is None:
         return None
+    lead: Lead = fields["lead"]
+    rep_id, team_id, decided_at = values["rep_id"], values["team_id"], values["decided_at"]
     await session.execute(
         update(reps).where(reps.c.rep_id == rep_id).values(last_assigned_at=decided_at)
     )
     if credits:
-        stmt = insert(rotation).values(
-            [
-                {"tenant": lead.tenant_id, "team_id": team_id, "rep_id": r, "credit": c}
-                for r, c in credits.items()
-            ]
-        )
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[rotation.c.tenant, rotation.c.team_id, rotation.c.rep_id],
-                set_={"credit": stmt.excluded.credit},
-            )
-        )
+        await save_credits(session, {(lead.tenant_id, team_id, r): c for r, c in credits.items()})
     domain = company_domain(lead.email_domain)
     if domain is not None:
-        owner = insert(account_owners).values(
-            tenant=lead.tenant_id, email_domain=domain, rep_id=rep_id, updated_at=decided_at
-        )
-        await session.execute(
-            owner.on_conflict_do_update(
-                index_elements=[account_owners.c.tenant, account_owners.c.email_domain],
-                set_={"rep_id": rep_id, "updated_at": decided_at},
-            )
-        )
+        await save_owners(session, {(lead.tenant_id, domain): (rep_id, decided_at)})
     return dict(row)
 
 
-async def insert_work_item(
-    session: AsyncSession,
+async def save_credits(session: AsyncSession, credits: Mapping[tuple[str, str, str], int]) -> None:
+    """Upsert rotation counters, keyed (tenant, team_id, rep_id)."""
+    if not credits:
+        return
+    stmt = insert(rotation).values(
+        [
+            {"tenant": tenant, "team_id": team, "rep_id": rep, "credit": credit}
+            for (tenant, team, rep), credit in sorted(credits.items())
+        ]
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[rotation.c.tenant, rotation.c.team_id, rotation.c.rep_id],
+            set_={"credit": stmt.excluded.credit},
+        )
+    )
+
+
+async def save_owners(
+    session: AsyncSession, owners: Mapping[tuple[str, str], tuple[str, datetime]]
+) -> None:
+    """Upsert account owners: (tenant, company domain) → (rep_id, since)."""
+    if not owners:
+        return
+    stmt = insert(account_owners).values(
+        [
+            {"tenant": tenant, "email_domain": domain, "rep_id": rep, "updated_at": at}
+            for (tenant, domain), (rep, at) in sorted(owners.items())
+        ]
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[account_owners.c.tenant, account_owners.c.email_domain],
+            set_={"rep_id": stmt.excluded.rep_id, "updated_at": stmt.excluded.updated_at},
+        )
+    )
+
+
+def work_item_row(
     *,
     item_id: uuid.UUID,
     lead: Lead,
@@ -149,29 +181,35 @@ async def insert_work_item(
     excluded_reps: Sequence[str] = (),
     previous_assignment_id: uuid.UUID | None = None,
     next_attempt_at: datetime,
-) -> dict[str, Any] | None:
+) -> dict[str, Any]:
+    """The values of a new, waiting work item."""
+    return {
+        "item_id": item_id,
+        "tenant": lead.tenant_id,
+        "lead_id": lead.lead_id,
+        "team_id": team_id,
+        "reason": reason,
+        "status": "waiting",
+        "created_at": created_at,
+        "next_attempt_at": next_attempt_at,
+        "event_id": event_id,
+        "correlation_id": correlation_id,
+        "lead": lead.model_dump(mode="json"),
+        "score": score,
+        "candidates": _candidates(candidates),
+        "excluded_reps": list(excluded_reps),
+        "rules_version": rules_version,
+        "previous_assignment_id": previous_assignment_id,
+    }
+
+
+async def insert_work_item(session: AsyncSession, **fields: Any) -> dict[str, Any] | None:
+    """Insert one work item (``work_item_row`` fields); None if the lead has one open."""
     row = (
         (
             await session.execute(
                 insert(work_items)
-                .values(
-                    item_id=item_id,
-                    tenant=lead.tenant_id,
-                    lead_id=lead.lead_id,
-                    team_id=team_id,
-                    reason=reason,
-                    status="waiting",
-                    created_at=created_at,
-                    next_attempt_at=next_attempt_at,
-                    event_id=event_id,
-                    correlation_id=correlation_id,
-                    lead=lead.model_dump(mode="json"),
-                    score=score,
-                    candidates=_candidates(candidates),
-                    excluded_reps=list(excluded_reps),
-                    rules_version=rules_version,
-                    previous_assignment_id=previous_assignment_id,
-                )
+                .values(work_item_row(**fields))
                 .on_conflict_do_nothing()
                 .returning(*work_items.c)
             )
