@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 import psycopg
 from aiokafka import ConsumerRecord
 from fastapi.testclient import TestClient
@@ -34,8 +35,15 @@ class TickingClock:
         return self.now
 
 
+def traceparent(envelope: Envelope[Any]) -> str:
+    """A distinct upstream trace per lead (its trace id is the lead id)."""
+    return f"00-{envelope.payload.lead.lead_id.hex}-{envelope.event_id.hex[:16]}-01"
+
+
 def record(settings: Settings, envelope: Envelope[Any], offset: int) -> ConsumerRecord[Any, Any]:
     out = Outgoing.of(LEAD_QUALIFIED, envelope)
+    headers = [(k, v.encode()) for k, v in out.headers.items()]
+    headers.append(("traceparent", traceparent(envelope).encode()))
     value = out.value_bytes()
     return ConsumerRecord(
         topic=settings.topic_prefix + LEAD_QUALIFIED.name,
@@ -48,7 +56,7 @@ def record(settings: Settings, envelope: Envelope[Any], offset: int) -> Consumer
         checksum=None,
         serialized_key_size=len(out.key),
         serialized_value_size=len(value),
-        headers=[(k, v.encode()) for k, v in out.headers.items()],
+        headers=headers,
     )
 
 
@@ -243,3 +251,25 @@ async def test_a_poison_record_is_dead_lettered_alone_and_the_rest_assigned(
     # One by one in batch order, least loaded alternates exactly as without the poison.
     assert Counter(e["payload"]["rep_id"] for e in assigned) == {f"{slug}-ann": 2, f"{slug}-bob": 2}
     assert rows(ready, "SELECT count(*) FROM inbox WHERE event_id = %s", poison.event_id) == [(0,)]
+
+
+async def test_each_lead_of_a_batch_stays_in_its_own_trace(
+    ready: Settings, kit: Any, make_slug: Callable[[str], str]
+) -> None:
+    slug = make_slug("traced")
+    topic = ready.topic_prefix + LEAD_ASSIGNED.name
+    envelopes = [kit.qualified(kit.lead(slug)) for _ in range(3)]
+    with TestClient(create_app(ready)) as client:
+        kit.provision(client, slug, {f"{slug}-ann": {}})
+        async with TopicReader(ready.kafka_bootstrap_servers, topic) as reader:
+            feed(client, ready, TickingClock(), envelopes)
+            await reader.wait_for(lambda r: len(r) >= 3, what="3 assignments")
+            records = await reader.drain()
+
+    trace_of = {}
+    for r in records:
+        value = orjson.loads(r.value)
+        if value["tenant_id"] == slug:
+            header = dict(r.headers)["traceparent"].decode()
+            trace_of[value["lead_id"]] = header.split("-")[1]
+    assert trace_of == {str(e.lead_id): e.lead_id.hex for e in envelopes}
