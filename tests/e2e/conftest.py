@@ -11,7 +11,9 @@ Two modes:
   (or one ``LEADFLOW_E2E_<SERVICE>_URL`` each), ``LEADFLOW_E2E_JWT_SECRET`` and
   ``LEADFLOW_E2E_KAFKA`` (bootstrap servers) drive an already-running deployment.
   Optional: ``LEADFLOW_E2E_DATABASE_URL`` (server URL, for the journey that must break a
-  rule set below the API), ``LEADFLOW_E2E_LOG_DIR`` (``<service>.log`` files),
+  rule set below the API), ``LEADFLOW_E2E_LOG_DIR`` (``<service>.log`` files of a
+  deployment started with ``LEADFLOW_LOG_LEVEL=DEBUG``: the per-record lines journey 10
+  looks for are debug-level, so they stay off the hot path at INFO),
   ``LEADFLOW_E2E_OTLP_PORT`` (start the span receiver there; point the deployment's
   exporter at it). What a live run cannot observe is skipped with the reason.
 

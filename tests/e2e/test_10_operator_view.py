@@ -143,7 +143,10 @@ def _check_logs(deployment, lead_id: uuid.UUID, correlation_id: str) -> list[str
                 gaps.append(f"{service}: log line without the correlation id: {record}")
     missing = sorted({"ingest", "scoring", "router"} - set(lines_by_service))
     if missing:
-        gaps.append(f"no JSON log line about lead {lead_id} from {', '.join(missing)}")
+        gaps.append(
+            f"no JSON log line about lead {lead_id} from {', '.join(missing)} (per-record "
+            "lines are debug-level: does the deployment run with LEADFLOW_LOG_LEVEL=DEBUG?)"
+        )
     return gaps
 
 
