@@ -10,17 +10,29 @@ its events are never lost.
 
 Concurrent consumers of the same event (a rebalance) serialize on the inbox row: the
 second ``INSERT … ON CONFLICT DO NOTHING`` waits for the first transaction and then
-sees the row.
+sees the row. ``claim`` / ``stored_outputs`` / ``store_outputs`` are the same steps for a
+whole batch in one transaction (``servicekit.batch``).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, func, select, update
+from sqlalchemy import (
+    Column,
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    column,
+    func,
+    select,
+    update,
+    values,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -65,29 +77,11 @@ class Inbox:
     async def record(self, event_id: uuid.UUID, topic: str, apply: Apply) -> HandleResult:
         """Apply once and store the outputs, without publishing them."""
         async with self._sessions() as session, session.begin():
-            claimed = await session.execute(
-                insert(inbox_table)
-                .values(consumer_group=self._group, event_id=event_id, topic=topic)
-                .on_conflict_do_nothing()
-                .returning(inbox_table.c.event_id)
-            )
-            if claimed.first() is None:
-                stored = await session.scalar(
-                    select(inbox_table.c.outputs).where(
-                        inbox_table.c.consumer_group == self._group,
-                        inbox_table.c.event_id == event_id,
-                    )
-                )
-                return HandleResult([Outgoing.from_json(o) for o in stored or []], True)
+            if not await claim(session, self._group, topic, [event_id]):
+                stored = await stored_outputs(session, self._group, [event_id])
+                return HandleResult(stored.get(event_id, []), True)
             outputs = list(await apply(session))
-            await session.execute(
-                update(inbox_table)
-                .where(
-                    inbox_table.c.consumer_group == self._group,
-                    inbox_table.c.event_id == event_id,
-                )
-                .values(outputs=[o.to_json() for o in outputs])
-            )
+            await store_outputs(session, self._group, {event_id: outputs})
         return HandleResult(outputs, False)
 
     async def handle(self, event_id: uuid.UUID, topic: str, apply: Apply) -> HandleResult:
@@ -95,6 +89,60 @@ class Inbox:
         result = await self.record(event_id, topic, apply)
         await self._publisher.publish_all(result.outputs)
         return result
+
+
+async def claim(
+    session: AsyncSession, group: str, topic: str, event_ids: Collection[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Insert inbox rows for ``event_ids`` in the caller's transaction; returns the ids this
+    transaction claimed (the others were handled before). Rows are claimed in event-id
+    order, so two consumers claiming overlapping batches (a rebalance) queue on the first
+    common row instead of deadlocking; the second sees the first's rows once it commits."""
+    if not event_ids:
+        return set()
+    rows = [{"consumer_group": group, "event_id": e, "topic": topic} for e in sorted(event_ids)]
+    claimed = await session.scalars(
+        insert(inbox_table).values(rows).on_conflict_do_nothing().returning(inbox_table.c.event_id)
+    )
+    return set(claimed.all())
+
+
+async def stored_outputs(
+    session: AsyncSession, group: str, event_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[Outgoing]]:
+    """The outputs recorded when these (already handled) events were first handled."""
+    if not event_ids:
+        return {}
+    rows = await session.execute(
+        select(inbox_table.c.event_id, inbox_table.c.outputs).where(
+            inbox_table.c.consumer_group == group,
+            inbox_table.c.event_id.in_(sorted(event_ids)),
+        )
+    )
+    return {e: [Outgoing.from_json(o) for o in outputs or []] for e, outputs in rows.all()}
+
+
+async def store_outputs(
+    session: AsyncSession, group: str, outputs: Mapping[uuid.UUID, Sequence[Outgoing]]
+) -> None:
+    """Record each claimed event's outputs (rows default to none) in one statement."""
+    data = [(e, [o.to_json() for o in out]) for e, out in sorted(outputs.items()) if out]
+    if not data:
+        return
+    given = values(
+        column("event_id", UUID(as_uuid=True)),
+        column("outputs", JSONB),
+        column("consumer_group", String),
+        name="given",
+    ).data([(e, out, group) for e, out in data])
+    await session.execute(
+        update(inbox_table)
+        .where(
+            inbox_table.c.consumer_group == given.c.consumer_group,
+            inbox_table.c.event_id == given.c.event_id,
+        )
+        .values(outputs=given.c.outputs)
+    )
 
 
 def create_inbox_table(op: Any) -> None:

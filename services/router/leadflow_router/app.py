@@ -39,7 +39,7 @@ def create_app(
         runtime, deps, clock, settings.work_queue_poll_interval_s, settings.timer_batch_size
     )
     sla = SlaTimer(runtime, deps, clock, settings.sla_check_interval_s, settings.timer_batch_size)
-    QualifiedConsumer(runtime, deps, clock, settings.consumer_group).register(settings)
+    QualifiedConsumer(runtime, deps, clock, settings.consumer_group).subscribe(settings)
 
     async def start_timers() -> None:
         runtime.spawn(queue.run())

@@ -28,10 +28,11 @@ from typing import Any
 
 from leadflow_contracts import Envelope, LeadQualified, derived_event_id
 from leadflow_contracts.topics import LEAD_ASSIGNED, LEAD_QUALIFIED, LEAD_ROUTING_FAILED
+from servicekit import inbox
 from servicekit.events import Outgoing
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from leadflow_router.adapters import bulk, inbox_batch, snapshot
+from leadflow_router.adapters import bulk, snapshot
 from leadflow_router.adapters.records import (
     assignment_row,
     routed_leads,
@@ -76,8 +77,8 @@ async def route_batch(
 ) -> dict[uuid.UUID, Handled]:
     """Handle ``envelopes`` (distinct event ids, in order) inside ``session``'s transaction."""
     ids = [e.event_id for e in envelopes]
-    claimed = await inbox_batch.claim(session, group, LEAD_QUALIFIED.name, ids)
-    stored = await inbox_batch.stored_outputs(session, group, set(ids) - claimed)
+    claimed = await inbox.claim(session, group, LEAD_QUALIFIED.name, ids)
+    stored = await inbox.stored_outputs(session, group, set(ids) - claimed)
     handled = {e: Handled("duplicate", outputs) for e, outputs in stored.items()}
     fresh = [e for e in envelopes if e.event_id in claimed]
     routed = await routed_leads(session, {e.lead_id for e in fresh if e.lead_id})
@@ -124,7 +125,7 @@ async def route_batch(
         payload = events.routing_failed(item)
         out = events.caused(LEAD_ROUTING_FAILED, payload, producer=deps.producer, cause=p.envelope)
         handled[p.envelope.event_id] = Handled("routing_failed", [out])
-    await inbox_batch.store_outputs(
+    await inbox.store_outputs(
         session, group, {e: h.outputs for e, h in handled.items() if e in claimed}
     )
     return handled
