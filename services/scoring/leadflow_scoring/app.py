@@ -7,12 +7,11 @@ from datetime import datetime
 
 from fastapi import FastAPI
 from leadflow_contracts import utcnow
-from leadflow_contracts.topics import LEAD_CREATED
 from servicekit.http import create_http_app
 from servicekit.runtime import Runtime
 
 from leadflow_scoring.api import scoring
-from leadflow_scoring.handlers.score_lead import ScoreLead
+from leadflow_scoring.handlers.consume_created import CreatedConsumer
 from leadflow_scoring.metrics import ScoringMetrics
 from leadflow_scoring.settings import Settings
 
@@ -24,19 +23,14 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
 ) -> FastAPI:
     runtime = runtime or Runtime.build(settings)
-    runtime.consume(
-        LEAD_CREATED,
-        settings.consumer_group,
-        ScoreLead(
-            inbox=runtime.inbox(settings.consumer_group),
-            producer=runtime.producer,
-            metrics=ScoringMetrics(runtime.metrics),
-            clock=clock,
-        ),
-    )
-    return create_http_app(
+    metrics = ScoringMetrics(runtime.metrics)
+    consumer = CreatedConsumer(runtime, runtime.producer, metrics, clock, settings.consumer_group)
+    consumer.subscribe(settings)
+    app = create_http_app(
         runtime,
         title="Leadflow scoring",
         routers=[scoring.router],
         jwt_secret=settings.jwt_secret(),
     )
+    app.state.consumer = consumer  # tests hand it batches as FastStream would
+    return app

@@ -13,12 +13,13 @@ manager repairs it by PUTting a new version; replaying the dead letter then succ
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select, text
+from sqlalchemy import and_, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -132,6 +133,43 @@ async def materialize_default(session: AsyncSession, tenant: str) -> StoredVersi
     stored = await latest(session, tenant)
     assert stored is not None
     return stored
+
+
+async def latest_of(session: AsyncSession, tenants: Collection[str]) -> dict[str, StoredVersion]:
+    """The highest stored version of each of ``tenants`` that has one, in one query."""
+    if not tenants:
+        return {}
+    newest = (
+        select(t.c.tenant, func.max(t.c.version).label("version"))
+        .where(t.c.tenant.in_(sorted(tenants)))
+        .group_by(t.c.tenant)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(t).join(newest, and_(t.c.tenant == newest.c.tenant, t.c.version == newest.c.version))
+    )
+    return {row.tenant: _stored(row) for row in rows}
+
+
+async def current_of(session: AsyncSession, tenants: Collection[str]) -> dict[str, StoredVersion]:
+    """``latest`` for several tenants at once, storing the default (version 1) of those
+    that have none yet, as ``materialize_default`` does for one (concurrency-safe)."""
+    found = await latest_of(session, tenants)
+    missing = sorted(set(tenants) - found.keys())
+    if missing:
+        await session.execute(
+            insert(t)
+            .values(
+                [
+                    {"tenant": tenant, "version": 1, "created_by": DEFAULT_AUTHOR}
+                    | implicit_default(tenant).document()
+                    for tenant in missing
+                ]
+            )
+            .on_conflict_do_nothing()
+        )
+        found |= await latest_of(session, missing)
+    return found
 
 
 async def append(

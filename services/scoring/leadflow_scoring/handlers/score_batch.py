@@ -1,0 +1,105 @@
+"""Scoring a batch of ``sales.lead.created`` events in one transaction.
+
+Per batch, whatever its size: one inbox claim for every event id (stored outputs of the
+ids seen before are returned, so the caller re-publishes the very same records), one
+read of the current rule set of every tenant in the batch (the default stored as version
+1 for tenants that have none yet), each validated once; then every new lead is scored in
+memory and the outputs of all of them are recorded in the inbox in one statement and
+read back from it, so a first emission is byte for byte what a redelivery re-emits.
+
+Equivalent to handling the events one by one in batch order, which the one-by-one
+fallback of ``servicekit.batch`` relies on: scoring a lead changes no state another lead
+reads, and the rule sets are those current when the batch's transaction read them, so a
+PUT committed before that read applies to every lead of the batch and a later one to the
+next batch (no cache, no restart). A rule set that cannot be loaded raises
+``RuleSetUnavailable`` and fails the whole batch: it is retried, then its records are
+handled one by one, so only the leads of that tenant are dead-lettered and nothing of
+the failed attempts is committed (a replay after the fix scores them afresh).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from leadflow_contracts import Envelope, LeadCreated, LeadQualified, Producer
+from leadflow_contracts.topics import LEAD_CREATED, LEAD_QUALIFIED, LEAD_SCORED
+from servicekit import inbox
+from servicekit.events import Outgoing, new_envelope
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from leadflow_scoring.adapters import rule_store
+from leadflow_scoring.domain.engine import score
+from leadflow_scoring.domain.rules import RuleSet
+
+
+@dataclass
+class Handled:
+    """What became of one input event: ``outcome`` is ``qualified``, ``not_qualified`` or
+    ``duplicate`` (inbox hit: its stored outputs are re-published, nothing is scored)."""
+
+    outcome: str
+    outputs: list[Outgoing] = field(default_factory=list)
+    #: For a newly scored lead: its receipt at the webhook → scored, in seconds.
+    waited_s: float | None = None
+
+
+def outputs_for(
+    envelope: Envelope[Any], rule_set: RuleSet, producer: Producer, at: datetime
+) -> list[Outgoing]:
+    """``lead.scored`` (always) and ``lead.qualified`` (score ≥ threshold), ids derived
+    from the cause: ``uuid5(cause event_id, event_type)``."""
+    created: LeadCreated = envelope.payload
+    scored = score(created.lead, rule_set).to_event()
+    outputs = [
+        Outgoing.of(
+            LEAD_SCORED,
+            new_envelope(LEAD_SCORED, scored, producer=producer, cause=envelope, occurred_at=at),
+        )
+    ]
+    if scored.qualified:
+        qualified = LeadQualified(lead=created.lead, score=scored)
+        outputs.append(
+            Outgoing.of(
+                LEAD_QUALIFIED,
+                new_envelope(
+                    LEAD_QUALIFIED, qualified, producer=producer, cause=envelope, occurred_at=at
+                ),
+            )
+        )
+    return outputs
+
+
+async def score_batch(
+    session: AsyncSession,
+    group: str,
+    envelopes: Sequence[Envelope[Any]],
+    producer: Producer,
+    clock: Callable[[], datetime],
+) -> dict[uuid.UUID, Handled]:
+    """Handle ``envelopes`` (distinct event ids, in order) inside ``session``'s transaction."""
+    ids = [e.event_id for e in envelopes]
+    claimed = await inbox.claim(session, group, LEAD_CREATED.name, ids)
+    stored = await inbox.stored_outputs(session, group, set(ids) - claimed)
+    handled = {e: Handled("duplicate", outputs) for e, outputs in stored.items()}
+    fresh = [e for e in envelopes if e.event_id in claimed]
+    versions = await rule_store.current_of(session, {e.payload.lead.tenant_id for e in fresh})
+    rule_sets = {tenant: version.load() for tenant, version in versions.items()}
+    for envelope in fresh:
+        lead = envelope.payload.lead
+        at = clock()
+        outputs = outputs_for(envelope, rule_sets[lead.tenant_id], producer, at)
+        qualified = len(outputs) > 1
+        waited = (at - lead.received_at).total_seconds()
+        outcome = "qualified" if qualified else "not_qualified"
+        handled[envelope.event_id] = Handled(outcome, outputs, waited)
+    await inbox.store_outputs(session, group, {e: handled[e].outputs for e in claimed})
+    # Publish what a redelivery would re-publish: the outputs as the inbox returns them
+    # (JSONB orders keys its own way), so the first emission and every re-emission of an
+    # event are the same bytes, not merely the same JSON.
+    for event_id, outputs in (await inbox.stored_outputs(session, group, claimed)).items():
+        handled[event_id].outputs = outputs
+    return handled
