@@ -8,19 +8,19 @@ from datetime import datetime, timedelta
 
 from fastapi import FastAPI
 from leadflow_contracts import utcnow
-from leadflow_contracts.topics import LEAD_RECEIVED
 from servicekit.http import create_http_app
 from servicekit.logging import get_logger
 from servicekit.runtime import Runtime
 
 from leadflow_ingest.adapters.crypto import SecretBox
 from leadflow_ingest.adapters.tenant_cache import TenantConfigCache
+from leadflow_ingest.adapters.webhook_ledger import WebhookLedger
 from leadflow_ingest.adapters.webhook_store import SecretUse, UsageCounters
 from leadflow_ingest.api import leads, secrets, tenants, tiers, webhooks
 from leadflow_ingest.api.context import IngestContext
 from leadflow_ingest.domain.quota import windows
 from leadflow_ingest.handlers.accept_webhook import WebhookAcceptor
-from leadflow_ingest.handlers.ingest_lead import IngestLead
+from leadflow_ingest.handlers.consume_received import ReceivedConsumer
 from leadflow_ingest.metrics import IngestMetrics
 from leadflow_ingest.settings import Settings
 
@@ -55,7 +55,7 @@ def create_app(
         runtime=runtime,
         tenants=tenant_cache,
         acceptor=WebhookAcceptor(
-            runtime.sessions,
+            WebhookLedger(runtime.engine),
             runtime.publisher,
             usage,
             runtime.producer,
@@ -66,18 +66,8 @@ def create_app(
         clock=clock,
         secret_use=SecretUse(runtime.sessions),
     )
-    runtime.consume(
-        LEAD_RECEIVED,
-        settings.worker_group,
-        IngestLead(
-            inbox=runtime.inbox(settings.worker_group),
-            tenants=tenant_cache,
-            producer=runtime.producer,
-            metrics=runtime.metrics,
-            duplicate_window_days=settings.duplicate_window_days,
-            clock=clock,
-        ),
-    )
+    worker = ReceivedConsumer(runtime, settings, tenant_cache, clock)
+    worker.subscribe()
 
     async def start_pruning() -> None:
         runtime.spawn(_prune_usage(usage, clock))
@@ -90,4 +80,5 @@ def create_app(
         jwt_secret=settings.jwt_secret(),
     )
     app.state.ingest = context
+    app.state.worker = worker  # tests hand it batches as FastStream would
     return app

@@ -37,6 +37,13 @@ class Settings(ServiceSettings):
     db_pool_pre_ping: bool = False
     #: Consumer group of the ingest worker.
     worker_group: str = "ingest-worker"
+    #: ``lead.received`` records handled per transaction at most (one inbox claim, one
+    #: duplicate look-up and one insert per batch; results are those of one-by-one
+    #: handling in order).
+    batch_max_records: int = Field(default=500, ge=1, le=2000)
+    #: How long the worker waits for records when none are buffered (a batch is handled
+    #: as soon as any records are there; this bounds the wait on an idle topic).
+    batch_timeout_ms: int = Field(default=100, ge=0)
 
     def encryption_keys(self) -> list[str]:
         if self.secret_encryption_key is not None:

@@ -3,79 +3,127 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from leadflow_contracts import Lead
-from sqlalchemy import or_, select, text
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadflow_ingest.adapters.tables import leads
 
 
-async def lock_contacts(session: AsyncSession, tenant: str, keys: list[str]) -> None:
+@dataclass(frozen=True)
+class Match:
+    """An earlier lead with the same contact, as the duplicate look-up orders them."""
+
+    received_at: datetime
+    lead_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One lead's duplicate look-up: same tenant, email or phone, received in
+    [since, until], not the lead itself."""
+
+    tenant: str
+    lead_id: uuid.UUID
+    email: str | None
+    phone: str | None
+    since: datetime
+    until: datetime
+
+
+def contact_lock_keys(tenant: str, email: str | None, phone: str | None) -> list[str]:
+    keys = [f"e:{email}"] if email else []
+    keys += [f"p:{phone}"] if phone else []
+    return [f"ingest:{tenant}:{key}" for key in keys]
+
+
+_LOCK = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended(k, 0))"
+    " FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS t (k, i) ORDER BY i"
+)
+
+
+async def lock_contacts(session: AsyncSession, keys: list[str]) -> None:
     """Serialize concurrent leads of one tenant that share an email or phone.
 
-    Transaction-scoped advisory locks, taken in sorted order (no lock-order deadlock), so
-    two leads with the same contact arriving on different partitions cannot both miss
-    each other in the duplicate look-up.
+    Transaction-scoped advisory locks on ``contact_lock_keys``, taken in one statement in
+    sorted order (no lock-order deadlock between batches), so two leads with the same
+    contact arriving on different partitions cannot both miss each other in the
+    duplicate look-up.
     """
-    for key in sorted(set(keys)):
-        await session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-            {"k": f"ingest:{tenant}:{key}"},
-        )
+    if keys:
+        await session.execute(_LOCK, {"keys": sorted(set(keys))})
 
 
-async def earliest_match(
-    session: AsyncSession,
-    *,
-    tenant: str,
-    lead_id: uuid.UUID,
-    email: str | None,
-    phone: str | None,
-    since: datetime,
-    until: datetime,
-) -> uuid.UUID | None:
-    """The earliest other lead of ``tenant`` received in [since, until] with the same
-    email or phone. ``until`` is this lead's own receipt: a lead is never flagged as a
-    duplicate of one that arrived after it (two near-simultaneous leads on different
-    partitions may then both stay unflagged — a missed flag, never a wrong one)."""
-    matches = []
-    if email:
-        matches.append(leads.c.email == email)
-    if phone:
-        matches.append(leads.c.phone == phone)
-    if not matches:
-        return None
-    found: uuid.UUID | None = await session.scalar(
-        select(leads.c.lead_id)
-        .where(
-            leads.c.tenant == tenant,
-            leads.c.lead_id != lead_id,
-            leads.c.received_at >= since,
-            leads.c.received_at <= until,
-            or_(*matches),
-        )
-        .order_by(leads.c.received_at, leads.c.lead_id)
-        .limit(1)
+_EARLIEST = text(
+    """
+    SELECT g.i, m.received_at, m.lead_id
+    FROM unnest(
+        CAST(:i AS int[]), CAST(:tenant AS text[]), CAST(:lead_id AS uuid[]),
+        CAST(:email AS text[]), CAST(:phone AS text[]),
+        CAST(:since AS timestamptz[]), CAST(:until AS timestamptz[])
+    ) AS g (i, tenant, lead_id, email, phone, since, until)
+    CROSS JOIN LATERAL (
+        SELECT l.received_at, l.lead_id FROM leads AS l
+        WHERE l.tenant = g.tenant AND l.lead_id <> g.lead_id
+          AND l.received_at >= g.since AND l.received_at <= g.until
+          AND (l.email = g.email OR l.phone = g.phone)
+        ORDER BY l.received_at, l.lead_id
+        LIMIT 1
+    ) AS m
+    """
+)
+
+
+async def earliest_matches(session: AsyncSession, probes: Sequence[Probe]) -> dict[int, Match]:
+    """For each probe (by position) the earliest stored lead it duplicates, if any.
+
+    ``until`` is the lead's own receipt: a lead is never flagged as a duplicate of one
+    that arrived after it (two near-simultaneous leads on different partitions may then
+    both stay unflagged — a missed flag, never a wrong one)."""
+    wanted = [(i, p) for i, p in enumerate(probes) if p.email or p.phone]
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        _EARLIEST,
+        {
+            "i": [i for i, _ in wanted],
+            "tenant": [p.tenant for _, p in wanted],
+            "lead_id": [p.lead_id for _, p in wanted],
+            "email": [p.email for _, p in wanted],
+            "phone": [p.phone for _, p in wanted],
+            "since": [p.since for _, p in wanted],
+            "until": [p.until for _, p in wanted],
+        },
     )
-    return found
+    return {i: Match(received_at, lead_id) for i, received_at, lead_id in rows.all()}
 
 
-async def save_lead(session: AsyncSession, lead: Lead) -> None:
+async def save_leads(session: AsyncSession, batch: Sequence[Lead]) -> None:
+    if not batch:
+        return
     await session.execute(
         insert(leads)
         .values(
-            lead_id=lead.lead_id,
-            tenant=lead.tenant_id,
-            source=lead.source,
-            email=lead.email,
-            phone=lead.phone,
-            received_at=lead.received_at,
-            duplicate_of=lead.duplicate_of,
-            lead=lead.model_dump(mode="json"),
+            [
+                {
+                    "lead_id": lead.lead_id,
+                    "tenant": lead.tenant_id,
+                    "source": lead.source,
+                    "email": lead.email,
+                    "phone": lead.phone,
+                    "received_at": lead.received_at,
+                    "duplicate_of": lead.duplicate_of,
+                    "lead": lead.model_dump(mode="json"),
+                }
+                for lead in batch
+            ]
         )
         .on_conflict_do_nothing()
     )

@@ -1,59 +1,17 @@
-"""Replay guard (accepted webhook-ids) and shared rate/quota counters."""
+"""Shared rate/quota counters and secret bookkeeping (the webhook hot path's replay guard
+and reservation are in ``webhook_ledger``)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, delete, or_, select, update
+from sqlalchemy import and_, case, delete, or_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from leadflow_ingest.adapters.tables import accepted_webhooks, usage_counters, webhook_secrets
+from leadflow_ingest.adapters.tables import usage_counters, webhook_secrets
 from leadflow_ingest.domain.quota import Windows
-
-
-async def claim_webhook(
-    session: AsyncSession,
-    *,
-    tenant: str,
-    webhook_id: str,
-    source: str,
-    lead_id: uuid.UUID,
-    now: datetime,
-) -> uuid.UUID | None:
-    """Insert the replay-guard row; None when claimed, else the original lead_id.
-
-    Runs in the caller's transaction. A concurrent claim of the same webhook-id blocks
-    on the primary key until this transaction ends: if it commits, the other sees the
-    row (duplicate); if it rolls back (broker down), the other claims it.
-    """
-    claimed = await session.execute(
-        insert(accepted_webhooks)
-        .values(
-            tenant=tenant, webhook_id=webhook_id, source=source, lead_id=lead_id, accepted_at=now
-        )
-        .on_conflict_do_nothing()
-        .returning(accepted_webhooks.c.lead_id)
-    )
-    if claimed.first() is not None:
-        return None
-    original: uuid.UUID | None = await session.scalar(
-        select(accepted_webhooks.c.lead_id).where(
-            accepted_webhooks.c.tenant == tenant, accepted_webhooks.c.webhook_id == webhook_id
-        )
-    )
-    return original or lead_id
-
-
-async def find_accepted(session: AsyncSession, tenant: str, webhook_id: str) -> uuid.UUID | None:
-    """The lead_id of an already accepted (committed) webhook-id, if any."""
-    found: uuid.UUID | None = await session.scalar(
-        select(accepted_webhooks.c.lead_id).where(
-            accepted_webhooks.c.tenant == tenant, accepted_webhooks.c.webhook_id == webhook_id
-        )
-    )
-    return found
 
 
 class _Exhausted(Exception):
