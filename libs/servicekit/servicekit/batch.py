@@ -225,13 +225,25 @@ class BatchConsumer(Generic[H]):
         raise AssertionError("unreachable: the last attempt returns")
 
     async def _publish(self, items: Iterable[BatchItem], handled: Mapping[uuid.UUID, H]) -> None:
-        """Enqueue every output in batch order (each with its record's span current, so it
-        carries that record's trace), then wait for the broker's acknowledgements."""
+        """Publish every output in batch order (each with its record's span current, so it
+        carries that record's trace) and wait for the broker's acknowledgements.
+
+        A record's outputs reach the broker in the order the handler listed them (as
+        ``ReliableConsumer`` publishes them): the first output of every record is
+        acknowledged before any second output is sent, and so on — one round trip per
+        output position, not per record. Consumers of several topics (audit) rely on it.
+        """
         prefix = self._runtime.settings.topic_prefix
-        pending = []
-        for item in items:
-            done = handled.get(item.envelope.event_id)
-            for out in done.outputs if done else ():
+        outputs = [
+            (item, done.outputs if (done := handled.get(item.envelope.event_id)) else ())
+            for item in items
+        ]
+        for position in range(max((len(outs) for _, outs in outputs), default=0)):
+            pending = []
+            for item, outs in outputs:
+                if position >= len(outs):
+                    continue
+                out = outs[position]
                 with current(item.span):
                     pending.append(
                         await self._runtime.broker.publish(
@@ -242,7 +254,7 @@ class BatchConsumer(Generic[H]):
                             no_confirm=True,
                         )
                     )
-        await asyncio.gather(*pending)
+            await asyncio.gather(*pending)
 
     def _handled(self, item: BatchItem, done: H) -> None:
         envelope = item.envelope

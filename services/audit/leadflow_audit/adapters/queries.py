@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from leadflow_contracts.topics import REGISTRY
+from sqlalchemy import Select, case, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from leadflow_audit.adapters.tables import events_table, lead_status_table
@@ -15,6 +16,13 @@ from leadflow_audit.adapters.tables import events_table, lead_status_table
 Tenants = tuple[str, ...] | None
 _e = events_table
 _s = lead_status_table
+#: Events stamped at the same instant (``lead.scored`` and ``lead.qualified`` come from one
+#: decision) are shown in pipeline order, the registry's.
+_pipeline_rank = case(
+    {spec.event_type: rank for rank, spec in enumerate(REGISTRY)},
+    value=_e.c.event_type,
+    else_=len(REGISTRY),
+)
 
 
 @dataclass(frozen=True)
@@ -36,9 +44,12 @@ class AuditQueries:
 
     async def timeline(self, lead_id: uuid.UUID, tenants: Tenants) -> list[Any]:
         """The lead's events in the order they happened (topics are consumed
-        independently, so arrival order, i.e. position, can differ)."""
+        independently, so arrival order, i.e. position, can differ); ties in
+        ``occurred_at`` in pipeline order, then by position."""
         stmt = _scoped(
-            select(_e).where(_e.c.lead_id == lead_id).order_by(_e.c.occurred_at, _e.c.position),
+            select(_e)
+            .where(_e.c.lead_id == lead_id)
+            .order_by(_e.c.occurred_at, _pipeline_rank, _e.c.position),
             _e.c.tenant_id,
             tenants,
         )

@@ -14,7 +14,10 @@ Delivery semantics (at-least-once, same guarantees as ``servicekit.consumer``):
 * a failing append (database down, deadlock, …) is retried with backoff up to
   ``retry_max_attempts``; then each record is appended on its own and only those that
   still fail are dead-lettered — the consumer never stops on a bad batch;
-* redelivered events are absorbed by the unique ``event_id`` (see ``EventStore``).
+* redelivered events are absorbed by the unique ``event_id`` (see ``EventStore``);
+* a batch is appended in ``occurred_at`` order, ties in pipeline (registry) order: the
+  topics arrive independently, and events one decision stamps with the same instant
+  (``lead.scored``, ``lead.qualified``) then take positions in the order they happened.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from leadflow_audit.settings import Settings
 
 log = get_logger(__name__)
 GROUP_ID = "audit"
+_RANK = {spec.event_type: rank for rank, spec in enumerate(REGISTRY)}
 
 
 class AuditConsumer:
@@ -54,6 +58,7 @@ class AuditConsumer:
                 await self._dead_letter(record, exc, 1, datetime.now(UTC))
         if not good:
             return
+        good.sort(key=lambda p: (p.event.occurred_at, _RANK.get(p.event.event_type, len(_RANK))))
         first_failed_at = await self._append_with_retry(good)
         if first_failed_at is not None:
             await self._append_one_by_one(good, first_failed_at)
