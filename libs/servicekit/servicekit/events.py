@@ -59,7 +59,9 @@ def new_envelope(
 class Outgoing:
     """A record to publish: topic, key, JSON value and contract headers.
 
-    Stored as-is in the inbox so a redelivered input re-emits byte-identical events.
+    Stored in the inbox so a redelivered input re-emits byte-identical events: the value
+    is serialized with sorted keys, so its bytes do not depend on key order (PostgreSQL's
+    JSONB, where the inbox keeps it, orders keys its own way).
     """
 
     topic: str
@@ -84,4 +86,4 @@ class Outgoing:
         return cls(data["topic"], data["key"], data["value"], dict(data.get("headers", {})))
 
     def value_bytes(self) -> bytes:
-        return orjson.dumps(self.value)
+        return orjson.dumps(self.value, option=orjson.OPT_SORT_KEYS)

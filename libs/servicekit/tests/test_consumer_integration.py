@@ -95,8 +95,11 @@ async def test_redelivered_message_changes_state_exactly_once(
     ) as reader:
         await reader.wait_for(lambda rs: len(rs) >= 3, what="re-emitted lead.created")
         ids = {v["event_id"] for v in reader.values()}
+        values = {r.value for r in reader.records}
     # Every (re-)emission carries the same deterministic event id: downstream dedupes.
     assert len(ids) == 1
+    # ... and is the same bytes: the first from memory, the others from the inbox (JSONB).
+    assert len(values) == 1
 
 
 async def test_poison_message_goes_to_dlq_and_consumer_continues(

@@ -5,8 +5,8 @@ ids seen before are returned, so a redelivery re-publishes the very same records
 every new lead is normalized, the contact locks of all of them are taken in one
 statement, one statement finds each lead's earliest stored duplicate, the batch's own
 earlier leads are matched in memory (``domain.duplicates``), all leads are inserted in
-one statement and all outputs recorded in the inbox in one statement and read back from
-it, so a first emission is byte for byte what a redelivery re-emits.
+one statement and all outputs recorded in the inbox in one statement (a redelivery
+re-emits them byte for byte: ``Outgoing.value_bytes`` sorts keys).
 
 Equivalent to handling the events one by one in batch order (the one-by-one fallback of
 ``servicekit.batch`` relies on it). A payload that can never become a lead (unknown
@@ -134,8 +134,4 @@ async def ingest_batch(
             "created", [Outgoing.of(LEAD_CREATED, created)], waited
         )
     await inbox.store_outputs(session, group, {e: handled[e].outputs for e in claimed})
-    # Publish what a redelivery would re-publish: the outputs as the inbox returns them
-    # (JSONB orders keys its own way), the same bytes, not merely the same JSON.
-    for event_id, outputs in (await inbox.stored_outputs(session, group, claimed)).items():
-        handled[event_id].outputs = outputs
     return handled

@@ -4,8 +4,8 @@ Per batch, whatever its size: one inbox claim for every event id (stored outputs
 ids seen before are returned, so the caller re-publishes the very same records), one
 read of the current rule set of every tenant in the batch (the default stored as version
 1 for tenants that have none yet), each validated once; then every new lead is scored in
-memory and the outputs of all of them are recorded in the inbox in one statement and
-read back from it, so a first emission is byte for byte what a redelivery re-emits.
+memory and the outputs of all of them are recorded in the inbox in one statement (a
+redelivery re-emits them byte for byte: ``Outgoing.value_bytes`` sorts keys).
 
 Equivalent to handling the events one by one in batch order, which the one-by-one
 fallback of ``servicekit.batch`` relies on: scoring a lead changes no state another lead
@@ -97,9 +97,4 @@ async def score_batch(
         outcome = "qualified" if qualified else "not_qualified"
         handled[envelope.event_id] = Handled(outcome, outputs, waited)
     await inbox.store_outputs(session, group, {e: handled[e].outputs for e in claimed})
-    # Publish what a redelivery would re-publish: the outputs as the inbox returns them
-    # (JSONB orders keys its own way), so the first emission and every re-emission of an
-    # event are the same bytes, not merely the same JSON.
-    for event_id, outputs in (await inbox.stored_outputs(session, group, claimed)).items():
-        handled[event_id].outputs = outputs
     return handled
