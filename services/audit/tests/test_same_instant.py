@@ -7,11 +7,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import ConsumerRecord
 from leadflow_audit.adapters.store import EventStore
 from leadflow_audit.handlers.consume_events import AuditConsumer
 from servicekit.events import Outgoing
-from servicekit.testing.helpers import eventually
+from servicekit.testing.helpers import consumer_record, eventually
 
 STEPS = ["received", "created", "scored", "qualified", "assigned"]
 TYPES = ["lead.received", "lead.created", "lead.scored", "lead.qualified", "lead.assigned"]
@@ -22,15 +21,6 @@ def same_instant(journey: list[Any]) -> list[Any]:
     (_, scored), (spec, qualified) = journey[2], journey[3]
     journey[3] = (spec, qualified.model_copy(update={"occurred_at": scored.occurred_at}))
     return journey
-
-
-def record(topic: str, out: Outgoing, offset: int) -> ConsumerRecord[Any, Any]:
-    value = out.value_bytes()
-    return ConsumerRecord(
-        topic=topic, partition=0, offset=offset, timestamp=0, timestamp_type=0,
-        key=out.key.encode(), value=value, checksum=None, serialized_key_size=len(out.key),
-        serialized_value_size=len(value), headers=[(k, v.encode()) for k, v in out.headers.items()],
-    )  # fmt: skip
 
 
 async def timeline(audit: Any, tenant: str, lead_id: Any, count: int) -> list[dict[str, Any]]:
@@ -74,7 +64,7 @@ async def test_a_batch_is_appended_in_occurred_at_then_pipeline_order(
     prefix = audit.settings.topic_prefix
     # One batch as a multi-topic fetch may hand it over: the last topics first.
     records = [
-        record(prefix + spec.name, Outgoing.of(spec, envelope), offset)
+        consumer_record(prefix + spec.name, Outgoing.of(spec, envelope), offset)
         for offset, (spec, envelope) in enumerate(reversed(journey))
     ]
     await AuditConsumer(audit.runtime, EventStore(audit.runtime.sessions)).handle_batch(

@@ -12,7 +12,6 @@ from typing import Any
 
 import orjson
 import psycopg
-from aiokafka import ConsumerRecord
 from fastapi.testclient import TestClient
 from leadflow_contracts import LeadReceived, Producer, lead_id_for, received_event_id, utcnow
 from leadflow_contracts import headers as h
@@ -24,7 +23,7 @@ from leadflow_ingest.settings import Settings
 from servicekit.db import drop_database, ensure_database, libpq_url, with_database
 from servicekit.events import Outgoing, new_envelope
 from servicekit.migrations import upgrade
-from servicekit.testing.helpers import TopicReader
+from servicekit.testing.helpers import TopicReader, consumer_record
 
 T0 = utcnow().replace(microsecond=0)
 
@@ -46,29 +45,13 @@ def received(tenant: str, body: dict[str, Any], at: datetime) -> Outgoing:
     return Outgoing.of(LEAD_RECEIVED, envelope)
 
 
-def consumer_record(settings: Settings, out: Outgoing, offset: int) -> ConsumerRecord[Any, Any]:
-    value = out.value_bytes()
-    return ConsumerRecord(
-        topic=settings.topic_prefix + LEAD_RECEIVED.name,
-        partition=0,
-        offset=offset,
-        timestamp=0,
-        timestamp_type=0,
-        key=out.key.encode(),
-        value=value,
-        checksum=None,
-        serialized_key_size=len(out.key),
-        serialized_value_size=len(value),
-        headers=[(k, v.encode()) for k, v in out.headers.items()],
-    )
-
-
 def feed(client: TestClient, settings: Settings, *batches: list[Outgoing]) -> None:
     """Hand each batch to the app's worker, in order."""
     worker: ReceivedConsumer = client.app.state.worker  # type: ignore[attr-defined]
     offset = 0
     for batch in batches:
-        records = [consumer_record(settings, out, offset + i) for i, out in enumerate(batch)]
+        topic = settings.topic_prefix + LEAD_RECEIVED.name
+        records = [consumer_record(topic, out, offset + i) for i, out in enumerate(batch)]
         offset += len(batch)
         client.portal.call(worker.handle_batch, records)  # type: ignore[union-attr]
 

@@ -21,7 +21,7 @@ from leadflow_router.handlers.consume_qualified import QualifiedConsumer
 from leadflow_router.settings import Settings
 from servicekit.db import libpq_url
 from servicekit.events import Outgoing
-from servicekit.testing.helpers import TopicReader
+from servicekit.testing.helpers import TopicReader, consumer_record
 
 
 class TickingClock:
@@ -41,22 +41,11 @@ def traceparent(envelope: Envelope[Any]) -> str:
 
 
 def record(settings: Settings, envelope: Envelope[Any], offset: int) -> ConsumerRecord[Any, Any]:
-    out = Outgoing.of(LEAD_QUALIFIED, envelope)
-    headers = [(k, v.encode()) for k, v in out.headers.items()]
-    headers.append(("traceparent", traceparent(envelope).encode()))
-    value = out.value_bytes()
-    return ConsumerRecord(
-        topic=settings.topic_prefix + LEAD_QUALIFIED.name,
-        partition=0,
-        offset=offset,
-        timestamp=0,
-        timestamp_type=0,
-        key=out.key.encode(),
-        value=value,
-        checksum=None,
-        serialized_key_size=len(out.key),
-        serialized_value_size=len(value),
-        headers=headers,
+    return consumer_record(
+        settings.topic_prefix + LEAD_QUALIFIED.name,
+        Outgoing.of(LEAD_QUALIFIED, envelope),
+        offset,
+        headers=[("traceparent", traceparent(envelope).encode())],
     )
 
 

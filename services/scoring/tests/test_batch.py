@@ -24,6 +24,7 @@ from leadflow_scoring.settings import Settings
 from psycopg.types.json import Jsonb
 from servicekit.db import libpq_url
 from servicekit.events import Outgoing
+from servicekit.testing import helpers
 from servicekit.testing.helpers import TopicReader
 
 STRONG = {
@@ -51,21 +52,11 @@ def traceparent(record: Outgoing) -> str:
 
 
 def consumer_record(settings: Settings, out: Outgoing, offset: int) -> ConsumerRecord[Any, Any]:
-    headers = [(k, v.encode()) for k, v in out.headers.items()]
-    headers.append(("traceparent", traceparent(out).encode()))
-    value = out.value_bytes()
-    return ConsumerRecord(
-        topic=settings.topic_prefix + LEAD_CREATED.name,
-        partition=0,
-        offset=offset,
-        timestamp=0,
-        timestamp_type=0,
-        key=out.key.encode(),
-        value=value,
-        checksum=None,
-        serialized_key_size=len(out.key),
-        serialized_value_size=len(value),
-        headers=headers,
+    return helpers.consumer_record(
+        settings.topic_prefix + LEAD_CREATED.name,
+        out,
+        offset,
+        headers=[("traceparent", traceparent(out).encode())],
     )
 
 

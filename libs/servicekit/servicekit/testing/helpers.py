@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import orjson
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+
+from servicekit.events import Outgoing
 
 T = TypeVar("T")
 
@@ -29,6 +31,28 @@ async def eventually(
             return last
         await asyncio.sleep(interval_s)
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what}; last value: {last!r}")
+
+
+def consumer_record(
+    topic: str, out: Outgoing, offset: int, *, headers: Sequence[tuple[str, bytes]] = ()
+) -> ConsumerRecord[Any, Any]:
+    """``out`` as a consumer fetches it from ``topic`` (partition 0), with its contract
+    headers plus ``headers``: to hand a batch consumer's ``handle_batch`` exactly the
+    batch a test composes."""
+    value = out.value_bytes()
+    return ConsumerRecord(
+        topic=topic,
+        partition=0,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=out.key.encode(),
+        value=value,
+        checksum=None,
+        serialized_key_size=len(out.key),
+        serialized_value_size=len(value),
+        headers=[(k, v.encode()) for k, v in out.headers.items()] + list(headers),
+    )
 
 
 class TopicReader:
