@@ -10,8 +10,8 @@ its events are never lost.
 
 Concurrent consumers of the same event (a rebalance) serialize on the inbox row: the
 second ``INSERT … ON CONFLICT DO NOTHING`` waits for the first transaction and then
-sees the row. ``claim`` / ``stored_outputs`` / ``store_outputs`` are the same steps for a
-whole batch in one transaction (``servicekit.batch``).
+sees the row. ``claim_batch`` (``claim`` + ``stored_outputs``) and ``store_outputs`` are
+the same steps for a whole batch in one transaction (``servicekit.batch``).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from leadflow_contracts import Envelope
 from sqlalchemy import (
     Column,
     DateTime,
@@ -105,6 +106,29 @@ async def claim(
         insert(inbox_table).values(rows).on_conflict_do_nothing().returning(inbox_table.c.event_id)
     )
     return set(claimed.all())
+
+
+@dataclass(frozen=True)
+class ClaimedBatch:
+    #: The envelopes seen for the first time, in batch order: handle them.
+    fresh: list[Envelope[Any]]
+    #: The outputs stored for the event ids handled before: re-publish them.
+    seen: dict[uuid.UUID, list[Outgoing]]
+
+    @property
+    def fresh_ids(self) -> set[uuid.UUID]:
+        return {e.event_id for e in self.fresh}
+
+
+async def claim_batch(
+    session: AsyncSession, group: str, topic: str, envelopes: Sequence[Envelope[Any]]
+) -> ClaimedBatch:
+    """A batch handler's first step: claim every envelope's event id (distinct ids) and
+    load the stored outputs of those handled before."""
+    ids = [e.event_id for e in envelopes]
+    claimed = await claim(session, group, topic, ids)
+    seen = await stored_outputs(session, group, set(ids) - claimed)
+    return ClaimedBatch([e for e in envelopes if e.event_id in claimed], seen)
 
 
 async def stored_outputs(

@@ -76,11 +76,9 @@ async def route_batch(
     clock: Callable[[], datetime],
 ) -> dict[uuid.UUID, Handled]:
     """Handle ``envelopes`` (distinct event ids, in order) inside ``session``'s transaction."""
-    ids = [e.event_id for e in envelopes]
-    claimed = await inbox.claim(session, group, LEAD_QUALIFIED.name, ids)
-    stored = await inbox.stored_outputs(session, group, set(ids) - claimed)
-    handled = {e: Handled("duplicate", outputs) for e, outputs in stored.items()}
-    fresh = [e for e in envelopes if e.event_id in claimed]
+    batch = await inbox.claim_batch(session, group, LEAD_QUALIFIED.name, envelopes)
+    handled = {e: Handled("duplicate", outputs) for e, outputs in batch.seen.items()}
+    fresh, claimed = batch.fresh, batch.fresh_ids
     routed = await routed_leads(session, {e.lead_id for e in fresh if e.lead_id})
     todo: list[Envelope[Any]] = []
     for envelope in fresh:
