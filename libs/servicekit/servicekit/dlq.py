@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from aiokafka import ConsumerRecord
-from faststream.kafka import KafkaBroker
 from leadflow_contracts import dlq_topic
 from leadflow_contracts import headers as h
+
+from servicekit.kafka import Header, RawProducer
 
 MAX_MESSAGE_CHARS = 1_000
 MAX_STACKTRACE_CHARS = 8_000
@@ -23,32 +24,32 @@ def dlq_headers(
     attempts: int,
     first_failed_at: datetime,
     last_failed_at: datetime,
-) -> dict[str, str]:
-    """Original headers (decoded as UTF-8, lossy) plus the dead-letter context."""
-    headers = {key: value.decode("utf-8", "replace") for key, value in record.headers or ()}
+) -> list[Header]:
+    """The original headers as they are (order, repeated keys and bytes kept; an earlier
+    dead-letter context dropped) plus this dead-letter context."""
     stack = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    headers.update(
-        {
-            h.DLQ_ORIGINAL_TOPIC: record.topic,
-            h.DLQ_ORIGINAL_PARTITION: str(record.partition),
-            h.DLQ_ORIGINAL_OFFSET: str(record.offset),
-            h.DLQ_CONSUMER_GROUP: consumer_group,
-            h.DLQ_EXCEPTION_CLASS: f"{type(exc).__module__}.{type(exc).__qualname__}",
-            h.DLQ_EXCEPTION_MESSAGE: str(exc)[:MAX_MESSAGE_CHARS],
-            h.DLQ_STACKTRACE: stack[-MAX_STACKTRACE_CHARS:],
-            h.DLQ_ATTEMPTS: str(attempts),
-            h.DLQ_FIRST_FAILED_AT: first_failed_at.isoformat(),
-            h.DLQ_LAST_FAILED_AT: last_failed_at.isoformat(),
-        }
-    )
-    return headers
+    context = {
+        h.DLQ_ORIGINAL_TOPIC: record.topic,
+        h.DLQ_ORIGINAL_PARTITION: str(record.partition),
+        h.DLQ_ORIGINAL_OFFSET: str(record.offset),
+        h.DLQ_CONSUMER_GROUP: consumer_group,
+        h.DLQ_EXCEPTION_CLASS: f"{type(exc).__module__}.{type(exc).__qualname__}",
+        h.DLQ_EXCEPTION_MESSAGE: str(exc)[:MAX_MESSAGE_CHARS],
+        h.DLQ_STACKTRACE: stack[-MAX_STACKTRACE_CHARS:],
+        h.DLQ_ATTEMPTS: str(attempts),
+        h.DLQ_FIRST_FAILED_AT: first_failed_at.isoformat(),
+        h.DLQ_LAST_FAILED_AT: last_failed_at.isoformat(),
+    }
+    original = [(k, v) for k, v in record.headers or () if k not in context]
+    return original + [(k, v.encode()) for k, v in context.items()]
 
 
 class DeadLetterPublisher:
-    """Publishes a failed record to ``<original topic>.dlq`` and waits for the ack."""
+    """Publishes a failed record to ``<original topic>.dlq`` and waits for the ack: the
+    same key and value bytes, the original headers byte for byte (``RawProducer``)."""
 
-    def __init__(self, broker: KafkaBroker) -> None:
-        self._broker = broker
+    def __init__(self, producer: RawProducer) -> None:
+        self._producer = producer
 
     async def publish(
         self,
@@ -67,9 +68,9 @@ class DeadLetterPublisher:
             first_failed_at=first_failed_at,
             last_failed_at=datetime.now(first_failed_at.tzinfo),
         )
-        await self._broker.publish(
-            record.value if record.value is not None else b"",
+        await self._producer.send(
             dlq_topic(record.topic),
+            record.value if record.value is not None else b"",
             key=record.key,
             headers=headers,
         )

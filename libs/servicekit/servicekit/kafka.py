@@ -2,20 +2,68 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import replace
+from typing import Any
 
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from leadflow_contracts import TopicSpec
+from opentelemetry.context import Context
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import SpanKind
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from servicekit.events import Outgoing
 from servicekit.settings import ServiceSettings
 
 _TOPIC_EXISTS = TopicAlreadyExistsError.errno
+
+
+def _utf8(value: bytes | None) -> bool:
+    try:
+        (value or b"").decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _text_safe(record: ConsumerRecord[Any, Any]) -> ConsumerRecord[Any, Any]:
+    """``record`` with header values FastStream can decode (invalid UTF-8 replaced)."""
+    if all(_utf8(v) for _, v in record.headers or ()):
+        return record
+    headers = [(k, (v or b"").decode("utf-8", "replace").encode()) for k, v in record.headers]
+    return replace(record, headers=headers)
+
+
+def _safe(raw: Any) -> Any:
+    return tuple(_text_safe(r) for r in raw) if isinstance(raw, tuple) else _text_safe(raw)
+
+
+async def lenient_parser(raw: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
+    """FastStream decodes every header value as UTF-8 before a handler runs, and a record
+    with a binary header value fails there — it never reaches the handler that would
+    dead-letter it, and a batch subscriber stalls on it. FastStream parses a copy with
+    invalid UTF-8 replaced; the parsed message keeps the untouched record(s) as
+    ``raw_message``, so handlers read, and dead letters carry, the original bytes."""
+    parsed = await original(_safe(raw))
+    parsed.raw_message = raw
+    return parsed
+
+
+async def lenient_decoder(msg: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
+    """The same for FastStream's body decoding (a batch re-parses each raw record)."""
+    raw = msg.raw_message
+    msg.raw_message = _safe(raw)
+    try:
+        return await original(msg)
+    finally:
+        msg.raw_message = raw
 
 
 def create_broker(settings: ServiceSettings, tracer_provider: TracerProvider) -> KafkaBroker:
@@ -35,6 +83,8 @@ def create_broker(settings: ServiceSettings, tracer_provider: TracerProvider) ->
         # a subscriber starting against a missing topic with one partition.
         allow_auto_create_topics=False,
         middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider)],
+        parser=lenient_parser,
+        decoder=lenient_decoder,
         logger=logging.getLogger(f"faststream.{settings.service_name}"),
         log_level=logging.DEBUG,
     )
@@ -111,3 +161,70 @@ async def ensure_topics(
 def _topic_errors(response: object) -> list[tuple[str, int, str | None]]:
     errors = getattr(response, "topic_errors", [])
     return [(e[0], e[1], e[2] if len(e) > 2 else None) for e in errors]
+
+
+Header = tuple[str, bytes]
+_TRACE_HEADERS = ("traceparent", "tracestate")
+_PROPAGATOR = TraceContextTextMapPropagator()
+
+
+class RawProducer:
+    """Publishes records with their headers byte for byte: repeated keys and values that
+    are not UTF-8 survive, which FastStream's publish API (headers as a text mapping)
+    cannot carry. For dead letters and replays, not the hot path: its aiokafka producer
+    (same acks, idempotence and timeouts as the broker's) starts on first use.
+
+    Like the broker's telemetry middleware, each publish is a PRODUCER span whose
+    context replaces the record's ``traceparent``/``tracestate`` (child of ``parent``,
+    else of the current span), so the record stays in its lead's trace.
+    """
+
+    def __init__(self, settings: ServiceSettings, tracer_provider: TracerProvider) -> None:
+        self._settings = settings
+        self._tracer = tracer_provider.get_tracer("servicekit.kafka.raw")
+        self._producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()
+
+    async def _started(self) -> AIOKafkaProducer:
+        async with self._lock:
+            if self._producer is None:
+                s = self._settings
+                producer = AIOKafkaProducer(
+                    bootstrap_servers=s.kafka_bootstrap_servers,
+                    acks="all",
+                    enable_idempotence=s.kafka_enable_idempotence,
+                    request_timeout_ms=s.kafka_request_timeout_ms,
+                    client_id=f"{s.service_name}-raw",
+                )
+                await producer.start()
+                self._producer = producer
+            return self._producer
+
+    async def send(
+        self,
+        topic: str,
+        value: bytes | None,
+        *,
+        key: bytes | None,
+        headers: Sequence[Header],
+        parent: Context | None = None,
+    ) -> None:
+        """Publish and wait for the broker's acknowledgement."""
+        producer = await self._started()
+        with self._tracer.start_as_current_span(
+            f"{topic} publish",
+            context=parent,
+            kind=SpanKind.PRODUCER,
+            attributes={"messaging.system": "kafka", "messaging.destination.name": topic},
+        ):
+            carrier: dict[str, str] = {}
+            _PROPAGATOR.inject(carrier)
+            sent = [(k, v) for k, v in headers if k not in _TRACE_HEADERS]
+            sent += [(k, v.encode()) for k, v in carrier.items()]
+            await producer.send_and_wait(topic, value, key=key, headers=sent)
+
+    async def stop(self) -> None:
+        async with self._lock:
+            if self._producer is not None:
+                await self._producer.stop()
+                self._producer = None

@@ -19,7 +19,7 @@ from servicekit.consumer import Handler, ReliableConsumer, RetryPolicy
 from servicekit.db import create_engine, ping, session_factory
 from servicekit.dlq import DeadLetterPublisher
 from servicekit.inbox import Inbox
-from servicekit.kafka import EventPublisher, create_broker
+from servicekit.kafka import EventPublisher, RawProducer, create_broker
 from servicekit.metrics import ServiceMetrics
 from servicekit.outbox import Outbox
 from servicekit.settings import ServiceSettings
@@ -35,6 +35,7 @@ class Runtime:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     publisher: EventPublisher
+    raw_producer: RawProducer
     dead_letters: DeadLetterPublisher
     outbox: Outbox
     consumers: list[ReliableConsumer] = field(default_factory=list)
@@ -57,6 +58,7 @@ class Runtime:
         )
         sessions = session_factory(engine)
         publisher = EventPublisher(broker, settings.topic_prefix)
+        raw_producer = RawProducer(settings, provider)
         return cls(
             settings=settings,
             tracer_provider=provider,
@@ -65,7 +67,8 @@ class Runtime:
             engine=engine,
             sessions=sessions,
             publisher=publisher,
-            dead_letters=DeadLetterPublisher(broker),
+            raw_producer=raw_producer,
+            dead_letters=DeadLetterPublisher(raw_producer),
             outbox=Outbox(sessions, publisher),
         )
 
@@ -119,6 +122,7 @@ class Runtime:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         await self.broker.stop()
+        await self.raw_producer.stop()
         await self.engine.dispose()
         self.tracer_provider.force_flush()
 

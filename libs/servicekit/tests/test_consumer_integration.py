@@ -126,8 +126,13 @@ async def test_poison_message_goes_to_dlq_and_consumer_continues(
     await runtime.publisher.publish(
         Outgoing.of(LEAD_RECEIVED, make_received(tenant, f"flaky-{unique}"))
     )
-    await runtime.broker.publish(
-        b"{not json", runtime.settings.topic_prefix + LEAD_RECEIVED.name, key=b"garbage"
+    # Not even JSON, from a foreign producer: a binary header value and a repeated key.
+    foreign = [("x-bin", b"\xff\x00\x01"), ("x-rep", b"1"), ("x-rep", b"2")]
+    await runtime.raw_producer.send(
+        runtime.settings.topic_prefix + LEAD_RECEIVED.name,
+        b"{not json",
+        key=b"garbage",
+        headers=foreign,
     )
     await runtime.publisher.publish(
         Outgoing.of(LEAD_RECEIVED, make_received(tenant, f"good-{unique}"))
@@ -164,7 +169,10 @@ async def test_poison_message_goes_to_dlq_and_consumer_continues(
 
     garbage = by_key[b"garbage"]
     assert garbage.value == b"{not json"
-    garbage_headers = {k: v.decode() for k, v in garbage.headers}
+    # The original headers byte for byte, in order, before the dead-letter context.
+    kept = [(k, v) for k, v in garbage.headers if k != "traceparent" and k not in h.DLQ_HEADERS]
+    assert kept == foreign
+    garbage_headers = {k: v.decode("utf-8", "replace") for k, v in garbage.headers}
     assert "not a valid lead.received envelope" in garbage_headers[h.DLQ_EXCEPTION_MESSAGE]
     assert seen == [f"good-{unique}"]
 

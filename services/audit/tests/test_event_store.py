@@ -40,7 +40,11 @@ async def test_journeys_redelivery_verify_role_and_tamper(
     for spec, envelope in [*stalled, *foreign, config]:
         await audit.publish(spec, envelope)
     scored_topic = audit.settings.topic_prefix + t.LEAD_SCORED.name
-    await audit.runtime.broker.publish(b"{not json", scored_topic, key=b"poison")
+    # Poison from a foreign producer, with a header value that is not UTF-8.
+    binary = ("x-signature", b"\x8a\xff\x00")
+    await audit.runtime.raw_producer.send(
+        scored_topic, b"{not json", key=b"poison", headers=[binary]
+    )
     expected = len(assigned) + len(stalled) + len(foreign) + 1
     admin = audit.token(["*"], role="admin")
 
@@ -125,7 +129,8 @@ async def test_journeys_redelivery_verify_role_and_tamper(
     # The poison record went to its DLQ, naming the audit group.
     async with TopicReader(audit.settings.kafka_bootstrap_servers, scored_topic + ".dlq") as r:
         records = await r.wait_for(lambda rs: len(rs) >= 1, what="poison in the DLQ")
-    dlq_headers = {k: v.decode() for k, v in records[0].headers}
+    assert binary in records[0].headers  # byte for byte
+    dlq_headers = {k: v.decode("utf-8", "replace") for k, v in records[0].headers}
     assert dlq_headers[h.DLQ_CONSUMER_GROUP] == "audit"
     assert dlq_headers[h.DLQ_ORIGINAL_TOPIC] == scored_topic
 

@@ -17,7 +17,6 @@ from leadflow_dlq.settings import Settings
 from opentelemetry import context
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from servicekit.auth import mint_token
-from servicekit.dlq import DeadLetterPublisher
 from servicekit.kafka import ensure_topics
 from servicekit.migrations import upgrade
 from servicekit.runtime import Runtime
@@ -124,7 +123,7 @@ class Dlq:
         carrier = {k: v.decode() for k, v in record.headers if k == "traceparent"}
         token = context.attach(TraceContextTextMapPropagator().extract(carrier))
         try:
-            await DeadLetterPublisher(self.runtime.broker).publish(
+            await self.runtime.dead_letters.publish(
                 record,
                 exc,
                 consumer_group=group,

@@ -66,7 +66,7 @@ class DeadLetterOps:
             headers = replay_headers(
                 headers_from_json(row.headers), replay_of=str(dead_letter_id), count=count
             )
-            await republish(runtime.broker, row.original_topic, row.key, row.value, headers)
+            await republish(runtime.raw_producer, row.original_topic, row.key, row.value, headers)
             await store.mark(session, dead_letter_id, status, count)
             detail = {"topic": row.original_topic, "replay_count": count}
             await store.add_history(session, dead_letter_id, actor, Action.replayed, None, detail)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from faststream.kafka import KafkaBroker
 from leadflow_contracts import headers as h
-from opentelemetry import context
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from servicekit.kafka import RawProducer
 
 from leadflow_dlq.domain.records import Header
 
@@ -15,7 +14,7 @@ _PROPAGATOR = TraceContextTextMapPropagator()
 
 
 async def republish(
-    broker: KafkaBroker,
+    producer: RawProducer,
     topic: str,
     key: bytes | None,
     value: bytes | None,
@@ -23,17 +22,15 @@ async def republish(
 ) -> None:
     """Publish and wait for the broker's acknowledgement (acks=all).
 
-    Headers are sent as given, except ``traceparent``: the telemetry middleware writes
-    the publish span there. The span is started as a child of the original
-    ``traceparent``, so the replay shows up in the lead's own trace (same trace id).
-    Header values are text on this path (FastStream's API); servicekit's DLQ records
-    carry UTF-8 header values only, anything else is decoded with replacement.
+    Key, value and headers byte for byte (repeated keys and non-UTF-8 values kept),
+    except ``traceparent``/``tracestate``: the publish span is started as a child of the
+    original ``traceparent`` and written there, so the replay shows up in the lead's own
+    trace (same trace id).
     """
-    text = {key_: value_.decode("utf-8", "replace") for key_, value_ in headers}
-    carrier = {k: v for k, v in text.items() if k in (h.TRACEPARENT, h.TRACESTATE)}
-    token = context.attach(_PROPAGATOR.extract(carrier)) if carrier else None
-    try:
-        await broker.publish(value if value is not None else b"", topic, key=key, headers=text)
-    finally:
-        if token is not None:
-            context.detach(token)
+    carrier = {
+        k: v.decode("utf-8", "replace") for k, v in headers if k in (h.TRACEPARENT, h.TRACESTATE)
+    }
+    parent = _PROPAGATOR.extract(carrier) if carrier else None
+    await producer.send(
+        topic, value if value is not None else b"", key=key, headers=headers, parent=parent
+    )
