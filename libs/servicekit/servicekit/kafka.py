@@ -196,7 +196,11 @@ class RawProducer:
                     request_timeout_ms=s.kafka_request_timeout_ms,
                     client_id=f"{s.service_name}-raw",
                 )
-                await producer.start()
+                try:
+                    await producer.start()
+                except BaseException:
+                    await producer.stop()  # a failed start leaves its client open
+                    raise
                 self._producer = producer
             return self._producer
 
