@@ -21,9 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +33,7 @@ from leadflow_contracts.topics import LEAD_CREATED
 from leadflow_local.stack import Stack
 from servicekit.auth import mint_token
 
+from bench.cpu import start_py_spy, stop_py_spy
 from bench.load import closed_loop, new_run_id, sign_requests
 from bench.report import percentiles
 from bench.run import RssSampler, _free_offset
@@ -108,12 +106,7 @@ def main() -> int:
         sampler.start()
         spy = None
         if args.profile:
-            spy = subprocess.Popen(
-                [shutil.which("py-spy") or "py-spy", "record", "-p", str(ingest.process.pid)]
-                + ["-o", str(args.profile), "--rate", "50", "--nonblocking"]
-                + ([] if args.profile.suffix == ".svg" else ["--format", "raw"]),
-                stdout=subprocess.DEVNULL,
-            )
+            spy = start_py_spy(ingest.process.pid, args.profile)
         print(f"load: {args.concurrency} in flight for {args.seconds:.0f} s …", flush=True)
         process = psutil.Process(ingest.process.pid)
         cpu_before, machine_before = process.cpu_times(), psutil.cpu_times()
@@ -128,8 +121,7 @@ def main() -> int:
             )
         )
         if spy is not None:
-            spy.send_signal(signal.SIGINT)  # py-spy writes its output and exits
-            spy.wait(timeout=60)
+            stop_py_spy(spy)
         sampler.stop()
     finally:
         stack.stop()

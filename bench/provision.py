@@ -75,7 +75,7 @@ def provision_router(http: httpx.Client, router: str, slug: str, reps: int = 8) 
     _call(http, "POST", f"{router}/v1/tenants/{slug}/teams", team)
     for i in range(reps):
         rep = {
-            "rep_id": f"rep-{i}",
+            "rep_id": f"{slug}-rep-{i}",  # rep ids are unique across tenants
             "name": f"Rep {i}",
             "team_ids": ["bench"],
             "capacity": 10_000_000,

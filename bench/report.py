@@ -91,6 +91,28 @@ def markdown(results: dict[str, Any]) -> str:
     ]
     lines = ["| measure | value | ratio to ceiling | target |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    if "cpu" in results:
+        lines += ["", cpu_table(results["cpu"])]
+    return "\n".join(lines)
+
+
+def cpu_table(cpu: dict[str, Any]) -> str:
+    """CPU per accepted lead during the sustained window, most expensive first."""
+    groups = sorted(cpu["groups"].items(), key=lambda item: -item[1]["cpu_s"])
+    total = sum(g["ms_per_lead"] for _, g in groups)
+    lines = [
+        f"CPU in the sustained window ({cpu['leads']} accepted, machine "
+        f"{cpu['machine_busy']:.0%} busy):",
+        "",
+        "| process | CPU s | ms per lead | share |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {name} | {g['cpu_s']:.1f} | {g['ms_per_lead']:.2f} | "
+        f"{g['ms_per_lead'] / total if total else 0:.0%} |"
+        for name, g in groups
+    ]
+    lines.append(f"| all | {sum(g['cpu_s'] for _, g in groups):.1f} | {total:.2f} | 100% |")
     return "\n".join(lines)
 
 
@@ -126,7 +148,9 @@ def write_report(results: dict[str, Any], directory: Path) -> Path:
     summary = {k: v for k, v in results.items() if k != "timeline"}
     out.write_bytes(
         orjson.dumps(
-            summary | {"table": table}, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
+            summary | {"table": table},
+            option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS,
+            default=str,
         )
     )
     plot(results, directory / f"{stamp}.png")

@@ -9,7 +9,8 @@ least-loaded team of 8 reps without practical capacity limits), stops the router
 N ``lead.qualified`` records, starts the router again and measures the time from its
 restart until every lead's ``lead.assigned`` is on the topic. With ``--profile`` a py-spy
 flame graph of the router process is recorded during the drain (py-spy must be on PATH,
-e.g. ``uv run --with py-spy``).
+e.g. ``uv run --with py-spy``). Also reports the router's peak RSS during the drain: the
+worst case for memory, a consumer meeting a full backlog.
 
 Isolates the router stage from ingest and scoring, so before/after figures of the router
 are comparable on a shared machine; the figure includes consumer-group join time.
@@ -20,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -40,9 +40,10 @@ from leadflow_local.stack import ServiceProcess, Stack
 from servicekit.auth import mint_token
 from servicekit.events import Outgoing, new_envelope
 
+from bench.cpu import start_py_spy, stop_py_spy
 from bench.load import new_run_id
 from bench.provision import provision_router
-from bench.run import _free_offset
+from bench.run import RssSampler, _free_offset
 
 
 def qualified(slug: str, run: str, i: int) -> Envelope[Any]:
@@ -163,27 +164,23 @@ def main() -> int:
         asyncio.run(preload(stack.bootstrap_servers, envelopes))
         router = start_router(stack, stopped)
         started = time.monotonic()
-        spy = None
-        if args.profile:
-            spy = subprocess.Popen(
-                [shutil.which("py-spy") or "py-spy", "record", "-p", str(router.process.pid)]
-                + ["-o", str(args.profile), "--rate", "50", "--nonblocking"]
-                + ([] if args.profile.suffix == ".svg" else ["--format", "raw"]),
-                stdout=subprocess.DEVNULL,
-            )
+        sampler = RssSampler({"router": router.process.pid})
+        sampler.start()
+        spy = start_py_spy(router.process.pid, args.profile) if args.profile else None
         stamps = asyncio.run(
             wait_assigned(stack.bootstrap_servers, slug, args.leads, args.timeout_s)
         )
         elapsed = time.monotonic() - started
+        sampler.stop()
         if spy is not None:
-            spy.send_signal(signal.SIGINT)  # py-spy writes the flame graph and exits
-            spy.wait(timeout=60)
+            stop_py_spy(spy)
     finally:
         stack.stop()
     span = stamps[-1] - stamps[0]
     print(
         f"router: {args.leads} leads assigned {elapsed:.1f} s after the backlog was loaded; "
-        f"first→last lead.assigned {span:.1f} s = {(len(stamps) - 1) / span:.0f} leads/s",
+        f"first→last lead.assigned {span:.1f} s = {(len(stamps) - 1) / span:.0f} leads/s; "
+        f"peak RSS {sampler.peak['router'] / 2**20:.0f} MiB",
         flush=True,
     )
     return 0

@@ -30,6 +30,7 @@ from aiokafka import AIOKafkaConsumer
 from leadflow_local.stack import SERVICE_PORTS, Stack
 
 from bench.ceiling import relay_ceiling
+from bench.cpu import CpuMeter, start_py_spy, stop_py_spy
 from bench.load import LoadResult, closed_loop, new_run_id, open_loop, sign_requests
 from bench.provision import provision
 from bench.report import percentiles, write_report
@@ -126,6 +127,13 @@ def _free_offset() -> int:
     raise RuntimeError("no free port range")
 
 
+def _measured_pids(stack: Stack) -> dict[str, int]:
+    pids = {s.name: s.process.pid for s in stack.running}
+    if stack.kafka is not None and stack.kafka.pid is not None:
+        pids["broker"] = stack.kafka.pid
+    return pids
+
+
 async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     urls = {name: stack.url(name) for name in SERVICE_PORTS}
     results: dict[str, Any] = {"started_at": datetime.now(UTC).isoformat(), "args": vars(args)}
@@ -152,11 +160,22 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
 
     print(f"pipeline: max load for {args.sustained_seconds}s …", flush=True)
     sustained = sign_requests(tenant.secret, args.sustained_max_requests, run + "s")
+    cpu = CpuMeter(_measured_pids(stack))
+    spies = []
+    if args.profile_dir:
+        args.profile_dir.mkdir(parents=True, exist_ok=True)
+        spies = [
+            start_py_spy(s.process.pid, args.profile_dir / f"{s.name}.txt") for s in stack.running
+        ]
+    cpu.start()
     started = time.time()
     sustained_result = await closed_loop(
         tenant.webhook_url, sustained, args.concurrency, deadline_s=args.sustained_seconds
     )
     window_end = time.time()
+    results["cpu"] = cpu.stop(sustained_result.accepted)
+    for spy in spies:
+        stop_py_spy(spy)
     assigned_in_window = sum(1 for t in watcher.timeline if started <= t <= window_end)
     audit_lag_at_end = _audit_lag(urls["audit"])
     missing = await watcher.wait_for(set(sustained_result.lead_ids.values()), args.drain_seconds)
@@ -197,6 +216,12 @@ def main() -> int:
     parser.add_argument("--fixed-seconds", type=int, default=20)
     parser.add_argument("--ceiling-records", type=int, default=20_000)
     parser.add_argument("--drain-seconds", type=int, default=300)
+    parser.add_argument(
+        "--profile-dir",
+        type=Path,
+        help="py-spy every service during the sustained window: <dir>/<service>.txt "
+        "(collapsed stacks; py-spy on PATH, e.g. uv run --with py-spy)",
+    )
     args = parser.parse_args()
     env = dict(os.environ) | {"LEADFLOW_LOG_LEVEL": "WARNING"}
     data_dir = Path(tempfile.mkdtemp(prefix="leadflow-bench-"))

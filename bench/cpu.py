@@ -1,0 +1,99 @@
+"""Where the machine's CPU goes during a measurement window: per service process, the
+broker, PostgreSQL (every ``postgres`` process: the server's backends do the SQL work)
+and the load generator (this process), as CPU seconds and as milliseconds per lead.
+
+On a 2-core machine the pipeline's rate is bounded by the sum of these costs per lead,
+so the breakdown says which stage to make cheaper. A PostgreSQL backend that exits
+inside the window takes its CPU time with it (the pools keep theirs open, so this is
+rare); the figures are lower bounds for that group.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+
+def _postgres_processes() -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(["name"]):
+        if proc.info["name"] in ("postgres", "postmaster"):
+            found.append(proc)
+    return found
+
+
+def _cpu_s(proc: psutil.Process) -> float:
+    times = proc.cpu_times()
+    return float(times.user + times.system)
+
+
+@dataclass
+class CpuMeter:
+    """``groups``: name → pid of a process measured alone (services, broker)."""
+
+    groups: dict[str, int]
+    _start: dict[str, dict[int, float]] = field(default_factory=dict)
+    _machine_start: tuple[float, float] = (0.0, 0.0)
+
+    def _sample(self) -> dict[str, dict[int, float]]:
+        procs: dict[str, list[psutil.Process]] = {
+            name: [psutil.Process(pid)] for name, pid in self.groups.items()
+        }
+        procs["postgres"] = _postgres_processes()
+        procs["load generator"] = [psutil.Process(os.getpid())]
+        sample: dict[str, dict[int, float]] = {}
+        for name, members in procs.items():
+            sample[name] = {}
+            for proc in members:
+                with contextlib.suppress(psutil.Error):
+                    sample[name][proc.pid] = _cpu_s(proc)
+        return sample
+
+    @staticmethod
+    def _machine() -> tuple[float, float]:
+        times = psutil.cpu_times()
+        return float(sum(times)), float(times.idle + getattr(times, "iowait", 0.0))
+
+    def start(self) -> None:
+        self._start = self._sample()
+        self._machine_start = self._machine()
+
+    def stop(self, leads: int) -> dict[str, object]:
+        """CPU seconds and ms per lead of every group since ``start``."""
+        end = self._sample()
+        total, idle = self._machine()
+        machine_s = total - self._machine_start[0]
+        busy = 1 - (idle - self._machine_start[1]) / machine_s if machine_s > 0 else 0.0
+        groups: dict[str, dict[str, float]] = {}
+        for name, pids in end.items():
+            before = self._start.get(name, {})
+            seconds = sum(cpu - before.get(pid, 0.0) for pid, cpu in pids.items())
+            groups[name] = {
+                "cpu_s": seconds,
+                "ms_per_lead": seconds * 1000 / leads if leads else 0.0,
+            }
+        return {"leads": leads, "machine_busy": busy, "groups": groups}
+
+
+def start_py_spy(pid: int, output: Path) -> subprocess.Popen[bytes]:
+    """py-spy samples ``pid`` at 50 Hz until SIGINT (``stop_py_spy``): a flame graph for
+    an ``.svg`` output, else collapsed stacks. py-spy must be on PATH
+    (``uv run --with py-spy``)."""
+    return subprocess.Popen(
+        [shutil.which("py-spy") or "py-spy", "record", "-p", str(pid)]
+        + ["-o", str(output), "--rate", "50", "--nonblocking"]
+        + ([] if output.suffix == ".svg" else ["--format", "raw"]),
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def stop_py_spy(spy: subprocess.Popen[bytes]) -> None:
+    spy.send_signal(signal.SIGINT)  # py-spy writes its output and exits
+    spy.wait(timeout=60)
