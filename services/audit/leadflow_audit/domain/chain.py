@@ -61,6 +61,15 @@ def _timestamp(value: datetime) -> str:
 
 def normalize_json(value: Any) -> Any:
     """``value`` with numbers in the form ``jsonb`` returns them (see module docstring)."""
+    kind = type(value)  # exact types first: this walks every event's envelope on append
+    if kind is str:
+        if "\x00" in value:
+            raise ValueError("JSON strings with NUL characters cannot be stored")
+        return value
+    if kind is dict:
+        return {str(k): normalize_json(v) for k, v in value.items()}
+    if kind is int or kind is bool or value is None:
+        return value
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError("NaN and infinite numbers are not JSON")
