@@ -1,21 +1,22 @@
 """The webhook hot path's SQL: replay guard + rate/quota reservation, then the guard row.
 
-Same tables and semantics as ``webhook_store`` (``find_accepted`` → ``reserve_in`` →
-``claim_webhook``), on one pooled connection driven through psycopg directly: every
-webhook used to cost two connection checkouts, seven round trips and SQLAlchemy's
-statement compilation and session bookkeeping (a third of ingest's CPU under load).
-Here it is four round trips of statements psycopg prepares after a few uses:
+Two round trips on one pooled connection, driven through psycopg directly (statements
+psycopg prepares after a few uses; no ORM):
 
-1. ``BEGIN`` + one statement that looks the webhook-id up and, only if it is unknown,
-   reserves the minute and month counters (multi-row upsert, month row first; a row
-   at its limit is not bumped) — pipelined;
-2. ``COMMIT`` (reserved) or ``ROLLBACK`` (duplicate, or a window full: a partial
-   increment is undone, so a refused request is never counted);
-3. ``BEGIN`` + the guard-row insert — pipelined; the transaction stays open while the
-   caller publishes, so a concurrent request with the same id blocks on the row;
-4. ``COMMIT`` once the broker acknowledged (or ``ROLLBACK``: the id is free again).
+1. one pipeline: ``BEGIN`` + ``ingest_reserve(...)`` (migration 0003: looks the
+   webhook-id up and, only if it is unknown, counts the request in the minute and the
+   month window, or counts nothing when either is full) + ``COMMIT``, then ``BEGIN`` +
+   the guard-row insert. The transaction of the guard row stays open while the caller
+   publishes, so a concurrent request with the same id blocks on the row;
+2. ``COMMIT`` once the broker acknowledged (or ``ROLLBACK``: the id is free again).
 
-The counters' hot rows are therefore locked only for steps 1 and 2, never across the publish.
+A duplicate, or a request refused for a full window, costs a ``ROLLBACK`` (which also
+drops the guard row the pipeline inserted speculatively) instead of step 2. The
+counters' hot rows are locked only inside the reservation's own short transaction,
+never across the publish. (It used to be four round trips: the lookup, its
+``COMMIT``/``ROLLBACK``, the guard row and the final ``COMMIT``; before that, two
+connection checkouts, seven round trips and SQLAlchemy's statement compilation — a
+third of ingest's CPU under load.)
 """
 
 from __future__ import annotations
@@ -33,22 +34,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from leadflow_ingest.domain.quota import Windows
 
-_LOOKUP_AND_RESERVE = """
-WITH known AS (
-    SELECT lead_id FROM accepted_webhooks
-    WHERE tenant = %(tenant)s AND webhook_id = %(webhook_id)s
-), bumped AS (
-    INSERT INTO usage_counters AS u (tenant, "window", count)
-    SELECT %(tenant)s, w.name, 1
-    FROM (VALUES (1, %(month)s::varchar), (2, %(minute)s::varchar)) AS w (ord, name)
-    WHERE NOT EXISTS (SELECT 1 FROM known)
-    ORDER BY w.ord
-    ON CONFLICT (tenant, "window") DO UPDATE SET count = u.count + 1
-    WHERE u.count < CASE WHEN u."window" = %(minute)s
-                         THEN %(per_minute)s::bigint ELSE %(per_month)s::bigint END
-    RETURNING u."window"
+_RESERVE = """
+SELECT known, exhausted FROM ingest_reserve(
+    %(tenant)s, %(webhook_id)s, %(month)s, %(minute)s, %(per_minute)s, %(per_month)s
 )
-SELECT (SELECT lead_id FROM known), ARRAY(SELECT "window" FROM bumped)
 """
 
 _CLAIM = """
@@ -67,12 +56,23 @@ WHERE tenant = %s AND "window" IN (%s, %s) AND count > 0
 
 
 @dataclass(frozen=True)
-class Lookup:
-    """``known``: the lead_id of an already accepted webhook-id; else ``exhausted`` is
-    the full window ("rate" or "quota"), or None when the request was counted."""
+class Claim:
+    """``known``: the lead_id of an already accepted webhook-id (also when an identical
+    concurrent request won the race); else ``exhausted`` is the full window ("rate" or
+    "quota"); both None: the request was counted and this connection's open transaction
+    holds the guard row (the caller publishes, then ``commit``/``rollback``)."""
 
     known: uuid.UUID | None
     exhausted: str | None
+
+    @property
+    def holds(self) -> bool:
+        return self.known is None and self.exhausted is None
+
+
+class ReservationUncertain(Exception):
+    """The database failed after the reservation may have been committed; the caller
+    should give it back (``UsageCounters.release``) on a fresh connection."""
 
 
 class LedgerConnection:
@@ -81,57 +81,57 @@ class LedgerConnection:
     def __init__(self, conn: psycopg.AsyncConnection[Any]) -> None:
         self._conn = conn
 
-    async def lookup_and_reserve(
-        self, tenant: str, webhook_id: str, windows: Windows, *, per_minute: int, per_month: int
-    ) -> Lookup:
-        """Steps 1 and 2: nothing is left reserved unless ``Lookup(None, None)`` is returned."""
-        params = {
-            "tenant": tenant,
-            "webhook_id": webhook_id,
-            "month": windows.month,
-            "minute": windows.minute,
-            "per_minute": per_minute,
-            "per_month": per_month,
-        }
-        conn = self._conn
-        async with conn.pipeline():
-            await conn.execute("BEGIN")
-            cur = await conn.execute(_LOOKUP_AND_RESERVE, params, prepare=True)
-        row = await cur.fetchone()
-        assert row is not None
-        known, bumped = row[0], set(row[1] or ())
-        exhausted = None
-        if known is None:
-            if per_minute <= 0 or windows.minute not in bumped:
-                exhausted = "rate"
-            elif per_month <= 0 or windows.month not in bumped:
-                exhausted = "quota"
-        await conn.execute("COMMIT" if known is None and exhausted is None else "ROLLBACK")
-        return Lookup(known, exhausted)
-
-    async def claim(
-        self, *, tenant: str, webhook_id: str, source: str, lead_id: uuid.UUID, now: datetime
-    ) -> uuid.UUID | None:
-        """Step 3: None when this connection's open transaction now holds the guard row
-        (the caller publishes, then ``commit``/``rollback``); else the original lead_id
-        of an identical request that won the race (the transaction is already ended)."""
+    async def reserve_and_claim(
+        self,
+        *,
+        tenant: str,
+        webhook_id: str,
+        source: str,
+        lead_id: uuid.UUID,
+        now: datetime,
+        windows: Windows,
+        per_minute: int,
+        per_month: int,
+    ) -> Claim:
+        """Step 1. Nothing stays counted unless the returned claim ``holds``."""
         params = {
             "tenant": tenant,
             "webhook_id": webhook_id,
             "source": source,
             "lead_id": lead_id,
             "now": now,
+            "month": windows.month,
+            "minute": windows.minute,
+            "per_minute": per_minute,
+            "per_month": per_month,
         }
         conn = self._conn
-        async with conn.pipeline():
-            await conn.execute("BEGIN")
-            cur = await conn.execute(_CLAIM, params, prepare=True)
-        if await cur.fetchone() is not None:
-            return None
-        # The statement's snapshot predates the winner's commit: look again.
+        reserve = committed = None
+        try:
+            async with conn.pipeline():
+                await conn.execute("BEGIN")
+                reserve = await conn.execute(_RESERVE, params, prepare=True)
+                committed = await conn.execute("COMMIT")
+                await conn.execute("BEGIN")
+                claim = await conn.execute(_CLAIM, params, prepare=True)
+        except psycopg.Error as exc:
+            if _reserved(reserve, committed):  # the guard row failed, not the reservation
+                raise ReservationUncertain() from exc
+            raise
+        row = await reserve.fetchone()
+        assert row is not None
+        known, exhausted = row
+        if await claim.fetchone() is not None and known is None and exhausted is None:
+            return Claim(None, None)
+        if known is not None or exhausted is not None:
+            await conn.execute("ROLLBACK")  # drops the speculative guard row
+            return Claim(known, exhausted)
+        # Counted, but an identical concurrent request committed the guard row first;
+        # the statement's snapshot predates that commit: look again, give the count back.
         original = await (await conn.execute(_ORIGINAL, (tenant, webhook_id))).fetchone()
         await conn.execute("ROLLBACK")
-        return original[0] if original is not None else lead_id
+        await self.release(tenant, windows)
+        return Claim(original[0] if original is not None else lead_id, None)
 
     async def commit(self) -> None:
         await self._conn.execute("COMMIT")
@@ -140,8 +140,21 @@ class LedgerConnection:
         await self._conn.execute("ROLLBACK")
 
     async def release(self, tenant: str, windows: Windows) -> None:
-        """Give a committed reservation back (the request failed after step 2)."""
+        """Give a committed reservation back (the request failed after step 1)."""
         await self._conn.execute(_RELEASE, (tenant, windows.minute, windows.month))
+
+
+def _reserved(
+    reserve: psycopg.AsyncCursor[Any] | None, committed: psycopg.AsyncCursor[Any] | None
+) -> bool:
+    """Whether a failed pipeline had already counted the request and committed that."""
+    result = reserve.pgresult if reserve is not None else None
+    if result is None or result.status != pq.ExecStatus.TUPLES_OK or result.ntuples != 1:
+        return False
+    commit = committed.pgresult if committed is not None else None
+    if commit is None or commit.status != pq.ExecStatus.COMMAND_OK:
+        return False
+    return result.get_value(0, 0) is None and result.get_value(0, 1) is None
 
 
 class WebhookLedger:

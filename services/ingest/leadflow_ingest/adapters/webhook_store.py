@@ -6,82 +6,23 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, delete, or_, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import and_, delete, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from leadflow_ingest.adapters.tables import usage_counters, webhook_secrets
 from leadflow_ingest.domain.quota import Windows
 
 
-class _Exhausted(Exception):
-    def __init__(self, window: str) -> None:
-        super().__init__(window)
-        self.window = window
-
-
 class UsageCounters:
     """Per-tenant request counters shared by every replica (one row per window).
 
-    ``reserve`` increments the minute and the month counter in one statement only if
-    both stay within their limits (a rejected request is never counted: a partial
-    increment is rolled back); ``release`` gives a reservation back when the request
-    fails afterwards.
-
-    Both rows of a tenant are hot (every concurrent webhook of the tenant updates them),
-    so the reservation is a single statement and its transaction is committed at once,
-    never held across the broker publish. Rows are locked month first, the order in
-    which ``release``'s index scan meets them, so the two cannot deadlock.
+    Requests are counted by ``ingest_reserve`` on the webhook hot path
+    (``webhook_ledger``); ``release`` gives a count back when the request fails
+    afterwards, ``prune`` drops minute windows nobody reads again.
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
-
-    @staticmethod
-    async def reserve_in(
-        session: AsyncSession, tenant: str, windows: Windows, *, per_minute: int, per_month: int
-    ) -> str | None:
-        """Reserve in the caller's transaction; None when reserved, else the exhausted
-        window ("rate" or "quota"). The caller must roll back when it is not None."""
-        if per_minute <= 0:
-            return "rate"
-        if per_month <= 0:
-            return "quota"
-        stmt = insert(usage_counters).values(
-            [
-                {"tenant": tenant, "window": windows.month, "count": 1},
-                {"tenant": tenant, "window": windows.minute, "count": 1},
-            ]
-        )
-        limit = case((usage_counters.c.window == windows.minute, per_minute), else_=per_month)
-        bumped = await session.scalars(
-            stmt.on_conflict_do_update(
-                index_elements=[usage_counters.c.tenant, usage_counters.c.window],
-                set_={"count": usage_counters.c.count + 1},
-                where=usage_counters.c.count < limit,
-            ).returning(usage_counters.c.window)
-        )
-        done = set(bumped)
-        if windows.minute not in done:
-            return "rate"
-        if windows.month not in done:
-            return "quota"
-        return None
-
-    async def reserve(
-        self, tenant: str, windows: Windows, *, per_minute: int, per_month: int
-    ) -> str | None:
-        """None when reserved; else the exhausted window: "rate" or "quota"."""
-        try:
-            async with self._sessions() as session, session.begin():
-                exhausted = await self.reserve_in(
-                    session, tenant, windows, per_minute=per_minute, per_month=per_month
-                )
-                if exhausted is not None:
-                    raise _Exhausted(exhausted)  # rolls a partial increment back
-        except _Exhausted as exc:
-            return exc.window
-        return None
 
     async def release(self, tenant: str, windows: Windows) -> None:
         async with self._sessions() as session, session.begin():

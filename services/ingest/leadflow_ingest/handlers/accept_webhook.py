@@ -12,11 +12,11 @@ Delivery contract (why this order):
 * A concurrent request with the same webhook-id blocks on the row until the first one
   commits (→ 200 duplicate) or rolls back (→ it proceeds itself).
 * Known duplicates are answered before any counting; the rate/quota reservation (one
-  statement together with that lookup, in a short transaction committed before the
-  guard row is taken, so the hot counter rows are never locked across the publish) is
-  given back when the request fails or loses the race to an identical one, so only
-  accepted webhooks count. Both transactions run on one pooled connection
-  (``adapters.webhook_ledger``: four round trips, no ORM).
+  server-side call together with that lookup, in a short transaction committed before
+  the guard row is taken, so the hot counter rows are never locked across the publish)
+  is given back when the request fails or loses the race to an identical one, so only
+  accepted webhooks count. Both transactions run on one pooled connection, pipelined
+  (``adapters.webhook_ledger``: two round trips, no ORM).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from servicekit.events import Outgoing, new_envelope
 from servicekit.kafka import EventPublisher
 from servicekit.logging import get_logger
 
-from leadflow_ingest.adapters.webhook_ledger import WebhookLedger
+from leadflow_ingest.adapters.webhook_ledger import ReservationUncertain, WebhookLedger
 from leadflow_ingest.adapters.webhook_store import UsageCounters
 from leadflow_ingest.domain.quota import Windows, windows
 from leadflow_ingest.domain.tenancy import TenantConfig
@@ -93,38 +93,39 @@ class WebhookAcceptor:
             occurred_at=received_at,
         )
         window = windows(received_at)
-        limits = {"per_minute": tenant.tier.rate_per_minute, "per_month": tenant.tier.monthly_quota}
         reserved = False
         try:
             async with self.ledger.connection() as db:
                 try:
-                    lookup = await db.lookup_and_reserve(tenant.slug, webhook_id, window, **limits)
+                    claim = await db.reserve_and_claim(
+                        tenant=tenant.slug,
+                        webhook_id=webhook_id,
+                        source=source,
+                        lead_id=lead_id,
+                        now=received_at,
+                        windows=window,
+                        per_minute=tenant.tier.rate_per_minute,
+                        per_month=tenant.tier.monthly_quota,
+                    )
                 except asyncio.CancelledError:
                     raise
+                except ReservationUncertain as exc:
+                    reserved = True
+                    log.warning("replay guard failed", error=type(exc.__cause__).__name__)
+                    raise BrokerUnavailable() from exc
                 except Exception as exc:  # e.g. a pooled connection the database dropped
                     log.warning("replay guard or reservation failed", error=type(exc).__name__)
                     raise BrokerUnavailable() from exc
-                if lookup.known is not None:
-                    return Accepted(lookup.known, duplicate=True)
-                if lookup.exhausted is not None:
+                if claim.known is not None:
+                    return Accepted(claim.known, duplicate=True)
+                if claim.exhausted is not None:
                     retry = (
                         window.seconds_to_next_minute
-                        if lookup.exhausted == "rate"
+                        if claim.exhausted == "rate"
                         else window.seconds_to_next_month
                     )
-                    raise RateLimited(lookup.exhausted, retry)
+                    raise RateLimited(claim.exhausted, retry)
                 reserved = True
-                original = await db.claim(
-                    tenant=tenant.slug,
-                    webhook_id=webhook_id,
-                    source=source,
-                    lead_id=lead_id,
-                    now=received_at,
-                )
-                if original is not None:  # lost a race with an identical concurrent request
-                    await db.release(tenant.slug, window)
-                    reserved = False
-                    return Accepted(original, duplicate=True)
                 try:
                     await self._publish(Outgoing.of(LEAD_RECEIVED, envelope))
                 except BaseException:
