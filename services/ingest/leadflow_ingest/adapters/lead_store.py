@@ -109,23 +109,20 @@ async def save_leads(session: AsyncSession, batch: Sequence[Lead]) -> None:
     if not batch:
         return
     await session.execute(
-        insert(leads)
-        .values(
-            [
-                {
-                    "lead_id": lead.lead_id,
-                    "tenant": lead.tenant_id,
-                    "source": lead.source,
-                    "email": lead.email,
-                    "phone": lead.phone,
-                    "received_at": lead.received_at,
-                    "duplicate_of": lead.duplicate_of,
-                    "lead": lead.model_dump(mode="json"),
-                }
-                for lead in batch
-            ]
-        )
-        .on_conflict_do_nothing()
+        insert(leads).on_conflict_do_nothing(),  # executemany: one cached statement
+        [
+            {
+                "lead_id": lead.lead_id,
+                "tenant": lead.tenant_id,
+                "source": lead.source,
+                "email": lead.email,
+                "phone": lead.phone,
+                "received_at": lead.received_at,
+                "duplicate_of": lead.duplicate_of,
+                "lead": lead.model_dump(mode="json"),
+            }
+            for lead in batch
+        ],
     )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, String, Table, column, update, values
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,15 +31,9 @@ async def _insert_all(
     if not rows:
         return {}
     ordered = sorted(rows, key=lambda r: r["lead_id"])
-    inserted = (
-        (
-            await session.execute(
-                insert(table).values(ordered).on_conflict_do_nothing().returning(*table.c)
-            )
-        )
-        .mappings()
-        .all()
-    )
+    # executemany with RETURNING: one cached statement whatever the batch size.
+    query = insert(table).on_conflict_do_nothing().returning(*table.c)
+    inserted = (await session.execute(query, ordered)).mappings().all()
     if len(inserted) != len(rows):
         raise OutcomeConflict(
             f"{len(rows) - len(inserted)} of {len(rows)} leads were routed concurrently"
@@ -65,9 +59,9 @@ async def save_last_assigned(session: AsyncSession, last: Mapping[str, datetime]
     """Set each rep's ``last_assigned_at`` (the batch's last assignment of that rep)."""
     if not last:
         return
-    given = values(
-        column("rep_id", String), column("at", DateTime(timezone=True)), name="given"
-    ).data(sorted(last.items()))
     await session.execute(
-        update(reps).where(reps.c.rep_id == given.c.rep_id).values(last_assigned_at=given.c.at)
+        update(reps)
+        .where(reps.c.rep_id == bindparam("b_rep_id"))
+        .values(last_assigned_at=bindparam("b_at")),
+        [{"b_rep_id": rep, "b_at": at} for rep, at in sorted(last.items())],
     )

@@ -152,17 +152,16 @@ async def save_owners(
     """Upsert account owners: (tenant, company domain) → (rep_id, since)."""
     if not owners:
         return
-    stmt = insert(account_owners).values(
-        [
-            {"tenant": tenant, "email_domain": domain, "rep_id": rep, "updated_at": at}
-            for (tenant, domain), (rep, at) in sorted(owners.items())
-        ]
-    )
+    stmt = insert(account_owners)
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[account_owners.c.tenant, account_owners.c.email_domain],
             set_={"rep_id": stmt.excluded.rep_id, "updated_at": stmt.excluded.updated_at},
-        )
+        ),
+        [
+            {"tenant": tenant, "email_domain": domain, "rep_id": rep, "updated_at": at}
+            for (tenant, domain), (rep, at) in sorted(owners.items())
+        ],
     )
 
 
