@@ -102,7 +102,8 @@ def cpu_table(cpu: dict[str, Any]) -> str:
     total = sum(g["ms_per_lead"] for _, g in groups)
     lines = [
         f"CPU in the sustained window ({cpu['leads']} accepted, machine "
-        f"{cpu['machine_busy']:.0%} busy):",
+        f"{cpu['machine_busy']:.0%} busy, of which {cpu.get('machine_steal', 0):.0%} stolen "
+        f"by the hypervisor and {cpu.get('machine_irq', 0):.0%} interrupts):",
         "",
         "| process | CPU s | ms per lead | share |",
         "|---|---|---|---|",
