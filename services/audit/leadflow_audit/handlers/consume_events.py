@@ -168,6 +168,8 @@ class AuditConsumer:
             batch=True,
             max_records=settings.audit_batch_max_records,
             batch_timeout_ms=settings.audit_batch_timeout_ms,
+            fetch_min_bytes=settings.audit_fetch_min_bytes,
+            fetch_max_wait_ms=settings.audit_fetch_max_wait_ms,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",
             session_timeout_ms=settings.kafka_session_timeout_ms,
