@@ -59,7 +59,9 @@ async def test_unacknowledged_assignment_is_reassigned_to_another_rep(
     # The new owner acknowledges in time: no further breach.
     await api.ack_assignment(slug, m["assignment_id"])
 
-    story = await timeline(slug, ignored_id, "lead.sla_breached", "lead.reassigned")
+    story = await timeline(
+        slug, ignored_id, "lead.assigned", "lead.sla_breached", "lead.reassigned"
+    )
     assert [e["event_type"] for e in story["events"]][-3:] == [
         "lead.assigned",
         "lead.sla_breached",

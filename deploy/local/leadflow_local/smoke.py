@@ -142,8 +142,13 @@ def send_lead(client: Client, slug: str, secret: str) -> str:
     return lead_id
 
 
+#: What the timeline of a qualified, assigned lead holds. Audit reads all topics in one
+#: consumer, so events of different topics may be appended in either order: wait for all.
+JOURNEY = ("lead.received", "lead.created", "lead.scored", "lead.qualified", "lead.assigned")
+
+
 def wait_for_assignment(client: Client, lead_id: str, timeout_s: float) -> dict[str, Any]:
-    """The lead's audit timeline once it records ``lead.assigned``."""
+    """The lead's audit timeline once it records the whole journey to ``lead.assigned``."""
     deadline = time.monotonic() + timeout_s
     seen: list[str] = []
     while time.monotonic() < deadline:
@@ -151,7 +156,7 @@ def wait_for_assignment(client: Client, lead_id: str, timeout_s: float) -> dict[
         if response.status_code == 200:
             timeline: dict[str, Any] = response.json()
             seen = [e["event_type"] for e in timeline["events"]]
-            if "lead.assigned" in seen:
+            if all(t in seen for t in JOURNEY):
                 return timeline
         time.sleep(0.25)
     raise SmokeFailed(f"lead {lead_id} not assigned within {timeout_s:.0f}s; events: {seen}")

@@ -246,12 +246,11 @@ class BatchConsumer(Generic[H]):
                 out = outs[position]
                 with current(item.span):
                     pending.append(
-                        await self._runtime.broker.publish(
-                            out.value_bytes(),
+                        await self._runtime.raw_producer.enqueue(
                             prefix + out.topic,
+                            out.value_bytes(),
                             key=out.key.encode(),
-                            headers=dict(out.headers),
-                            no_confirm=True,
+                            headers=out.header_bytes(),
                         )
                     )
             await asyncio.gather(*pending)

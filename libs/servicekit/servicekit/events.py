@@ -78,6 +78,9 @@ class Outgoing:
             headers={h.EVENT_TYPE: spec.event_type, h.SCHEMA_VERSION: str(spec.schema_version)},
         )
 
+    def header_bytes(self) -> list[tuple[str, bytes]]:
+        return [(k, v.encode()) for k, v in self.headers.items()]
+
     def to_json(self) -> dict[str, Any]:
         return {"topic": self.topic, "key": self.key, "value": self.value, "headers": self.headers}
 

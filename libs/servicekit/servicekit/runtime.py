@@ -57,8 +57,8 @@ class Runtime:
             settings.database_url, settings.db_pool_size, pre_ping=settings.db_pool_pre_ping
         )
         sessions = session_factory(engine)
-        publisher = EventPublisher(broker, settings.topic_prefix)
         raw_producer = RawProducer(settings, provider)
+        publisher = EventPublisher(raw_producer, settings.topic_prefix)
         return cls(
             settings=settings,
             tracer_provider=provider,
