@@ -16,11 +16,12 @@ class Settings(ServiceSettings):
     #: How long the consumer waits for more records before handling a partial batch.
     audit_batch_timeout_ms: int = Field(default=100, ge=0)
     #: The broker answers audit's fetches once this much is ready or after
-    #: ``audit_fetch_max_wait_ms``: fewer, larger batches (each costs a lock, a chain
-    #: step and seven statements). Audit is off the lead's critical path, so its
-    #: timeline may trail by up to that wait; under load it cut audit's CPU per lead
-    #: by ~15 % (``make bench``). 1 and 0 restore aiokafka's answer-at-once defaults.
-    audit_fetch_min_bytes: int = Field(default=262_144, ge=1)
-    audit_fetch_max_wait_ms: int = Field(default=250, ge=0)
+    #: ``audit_fetch_max_wait_ms`` (aiokafka's defaults: at once). Larger values give
+    #: fewer, larger append batches (each costs a lock, a chain step and seven
+    #: statements): 256 KiB / 250 ms cut audit's CPU per lead by ~15 % in ``make bench``,
+    #: but events of different topics were then appended out of occurrence order more
+    #: often (the chain's positions; the timeline itself is ordered by occurrence).
+    audit_fetch_min_bytes: int = Field(default=1, ge=1)
+    audit_fetch_max_wait_ms: int = Field(default=500, ge=0)
     #: The role every database connection acts as (``SET ROLE``); empty: the URL's user.
     db_role: str = WRITER_ROLE
