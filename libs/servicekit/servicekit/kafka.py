@@ -190,6 +190,8 @@ class RawProducer:
         self._lock = asyncio.Lock()
 
     async def _started(self) -> AIOKafkaProducer:
+        if self._producer is not None:  # every publish passes here: no lock once started
+            return self._producer
         async with self._lock:
             if self._producer is None:
                 s = self._settings
