@@ -3,10 +3,16 @@
 A service keeps ``migrations/env.py`` as two lines (``run_env(metadata)``) and calls
 ``upgrade(database_url, script_location)`` from its CLI or launcher. Migrations hold a
 PostgreSQL advisory lock, so several replicas starting at once migrate one at a time.
+
+``python -m servicekit.migrations DIR --service NAME`` migrates the database named by
+``LEADFLOW_MIGRATE_DATABASE_URL`` (an environment variable, so a password never shows in
+the process list); ``servicekit.service`` runs it as a child before serving.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 from pathlib import Path
 
 from alembic import command, context
@@ -14,6 +20,7 @@ from alembic.config import Config
 from sqlalchemy import MetaData, create_engine, pool, text
 
 from servicekit.db import ensure_database, sqlalchemy_url
+from servicekit.logging import configure_logging
 
 _MIGRATION_LOCK_ID = 7_242_031_001
 
@@ -46,3 +53,20 @@ def run_env(target_metadata: MetaData | list[MetaData]) -> None:
         finally:
             connection.execute(text(f"SELECT pg_advisory_unlock({_MIGRATION_LOCK_ID})"))
             connection.commit()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Migrate one service's database to head.")
+    parser.add_argument("script_location", type=Path, help="the service's migrations folder")
+    parser.add_argument("--service", required=True, help="service name, for the logs")
+    parser.add_argument("--log-level", default="INFO")
+    args = parser.parse_args(argv)
+    url = os.environ.get("LEADFLOW_MIGRATE_DATABASE_URL")
+    if not url:
+        parser.error("LEADFLOW_MIGRATE_DATABASE_URL is not set")
+    configure_logging(args.service, args.log_level)
+    upgrade(url, args.script_location)
+
+
+if __name__ == "__main__":
+    main()

@@ -54,7 +54,10 @@ class Runtime:
         )
         broker = create_broker(settings, provider)
         engine = create_engine(
-            settings.database_url, settings.db_pool_size, pre_ping=settings.db_pool_pre_ping
+            settings.database_url,
+            settings.db_pool_size,
+            max_overflow=settings.db_pool_max_overflow,
+            pre_ping=settings.db_pool_pre_ping,
         )
         sessions = session_factory(engine)
         raw_producer = RawProducer(settings, provider)

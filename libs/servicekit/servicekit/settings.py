@@ -44,7 +44,12 @@ class ServiceSettings(BaseSettings):
         default="postgresql://postgres@127.0.0.1:5432/postgres",
         validation_alias=AliasChoices("DATABASE_URL", "LEADFLOW_DATABASE_URL"),
     )
-    db_pool_size: int = 5
+    #: Connections the pool keeps open.
+    db_pool_size: int = Field(default=5, ge=1)
+    #: Extra connections opened when all kept ones are in use. Each is closed again when
+    #: it is returned, so a load that keeps more than ``db_pool_size`` busy opens and
+    #: closes a connection (a PostgreSQL backend process) per use; size the pool for it.
+    db_pool_max_overflow: int = Field(default=5, ge=0)
     #: Ping every pooled connection before use (see ``servicekit.db.create_engine``).
     #: A service whose callers retry anyway may turn it off on its hot path.
     db_pool_pre_ping: bool = True
