@@ -61,6 +61,11 @@ async def lock_contacts(session: AsyncSession, keys: list[str]) -> None:
         await session.execute(_LOCK, {"keys": sorted(set(keys))})
 
 
+# One ordered index probe per contact (ix_leads_tenant_email / ix_leads_tenant_phone:
+# equality on tenant and contact, range and order on received_at), then the earlier of
+# the two. A single ``email = … OR phone = …`` condition let the planner pick one index
+# by tenant alone while the table's statistics were young, and filter every lead of the
+# tenant on each look-up (2.2 ms and ~4,000 buffers at 4,900 leads, growing with them).
 _EARLIEST = text(
     """
     SELECT g.i, m.received_at, m.lead_id
@@ -70,11 +75,22 @@ _EARLIEST = text(
         CAST(:since AS timestamptz[]), CAST(:until AS timestamptz[])
     ) AS g (i, tenant, lead_id, email, phone, since, until)
     CROSS JOIN LATERAL (
-        SELECT l.received_at, l.lead_id FROM leads AS l
-        WHERE l.tenant = g.tenant AND l.lead_id <> g.lead_id
-          AND l.received_at >= g.since AND l.received_at <= g.until
-          AND (l.email = g.email OR l.phone = g.phone)
-        ORDER BY l.received_at, l.lead_id
+        SELECT c.received_at, c.lead_id FROM (
+            (SELECT l.received_at, l.lead_id FROM leads AS l
+             WHERE l.tenant = g.tenant AND l.email = g.email
+               AND l.received_at >= g.since AND l.received_at <= g.until
+               AND l.lead_id <> g.lead_id
+             ORDER BY l.received_at, l.lead_id
+             LIMIT 1)
+            UNION ALL
+            (SELECT l.received_at, l.lead_id FROM leads AS l
+             WHERE l.tenant = g.tenant AND l.phone = g.phone
+               AND l.received_at >= g.since AND l.received_at <= g.until
+               AND l.lead_id <> g.lead_id
+             ORDER BY l.received_at, l.lead_id
+             LIMIT 1)
+        ) AS c
+        ORDER BY c.received_at, c.lead_id
         LIMIT 1
     ) AS m
     """
