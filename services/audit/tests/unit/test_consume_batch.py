@@ -119,3 +119,19 @@ async def test_after_retries_only_the_record_that_still_fails_is_dead_lettered()
     await consumer.handle_batch((_record(0, v1), _record(1, v2), _record(2, v3)))
     assert store.appended == [id1, id3]
     assert dead.records == [(1, ConnectionError, 4)]
+
+
+async def test_envelopes_the_store_cannot_keep_are_dead_lettered_at_once() -> None:
+    """NUL characters and lone surrogates (jsonb has neither), NaN and a constant that is
+    not JSON: each is refused before any append is tried, the rest goes on."""
+    (id1, v1), (_, v2) = _event(1), _event(2)
+    assert b'"body":{}' in v2
+    bodies = [rb'{"note":"a\u0000b"}', rb'{"note":"\ud800"}', rb'{"\udc00":1}', b'{"n":NaN}']
+    poison = [v2.replace(b'"body":{}', b'"body":' + body) for body in bodies]
+    store = FlakyStore()
+    consumer, dead = _consumer(store)
+    batch = [_record(0, v1), *(_record(i, v) for i, v in enumerate(poison, start=1))]
+    await consumer.handle_batch(tuple(batch))
+    assert store.appended == [id1]
+    assert dead.records == [(i, InvalidMessage, 1) for i in range(1, len(bodies) + 1)]
+    assert store.calls == 1
