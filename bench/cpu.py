@@ -4,8 +4,8 @@ and the load generator (this process), as CPU seconds and as milliseconds per le
 
 On a 2-core machine the pipeline's rate is bounded by the sum of these costs per lead,
 so the breakdown says which stage to make cheaper. A PostgreSQL backend that exits
-inside the window takes its CPU time with it (the pools keep theirs open, so this is
-rare); the figures are lower bounds for that group.
+inside the window (a connection a pool opened for one use) is counted too: the
+postmaster reaps it, and its CPU time is then in the postmaster's children times.
 """
 
 from __future__ import annotations
@@ -29,9 +29,12 @@ def _postgres_processes() -> list[psutil.Process]:
     return found
 
 
-def _cpu_s(proc: psutil.Process) -> float:
+def _cpu_s(proc: psutil.Process, *, reaped_children: bool = False) -> float:
     times = proc.cpu_times()
-    return float(times.user + times.system)
+    seconds = times.user + times.system
+    if reaped_children:
+        seconds += times.children_user + times.children_system
+    return float(seconds)
 
 
 @dataclass
@@ -48,12 +51,14 @@ class CpuMeter:
         }
         procs["postgres"] = _postgres_processes()
         procs["load generator"] = [psutil.Process(os.getpid())]
+        postgres = {proc.pid for proc in procs["postgres"]}
         sample: dict[str, dict[int, float]] = {}
         for name, members in procs.items():
             sample[name] = {}
             for proc in members:
                 with contextlib.suppress(psutil.Error):
-                    sample[name][proc.pid] = _cpu_s(proc)
+                    postmaster = name == "postgres" and proc.ppid() not in postgres
+                    sample[name][proc.pid] = _cpu_s(proc, reaped_children=postmaster)
         return sample
 
     @staticmethod
@@ -83,6 +88,8 @@ class CpuMeter:
         for name, pids in end.items():
             before = self._start.get(name, {})
             seconds = sum(cpu - before.get(pid, 0.0) for pid, cpu in pids.items())
+            if name == "postgres":  # an exited backend's whole time is in the postmaster's
+                seconds -= sum(cpu for pid, cpu in before.items() if pid not in pids)
             groups[name] = {
                 "cpu_s": seconds,
                 "ms_per_lead": seconds * 1000 / leads if leads else 0.0,
