@@ -12,12 +12,13 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+import httpx
 from leadflow_contracts import REGISTRY
 from servicekit.auth import Role, mint_token
 from servicekit.kafka import ensure_topics
 from servicekit.settings import DEV_JWT_SECRET
 
-from leadflow_local.stack import Stack
+from leadflow_local.stack import SERVICE_PORTS, Stack
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -63,14 +64,53 @@ def _topics(args: argparse.Namespace) -> int:
     return 0
 
 
-def _token(args: argparse.Namespace) -> int:
+def _redrive(args: argparse.Namespace) -> int:
+    """Ask every service to re-publish what it emitted since ``--since`` (dedupe makes it
+    safe); prints each service's count. Exit 1 if any service could not."""
+    token = mint_token(_jwt_secret(), sub="leadflow-redrive", role="admin", tenants=["*"])
+    failed = 0
+    for name, url in _service_urls(args):
+        try:
+            answer = httpx.post(
+                f"{url}/v1/redrive",
+                json={"since": args.since},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=args.timeout,
+            )
+        except httpx.HTTPError as exc:
+            print(f"{name:<8} {url:<28} unreachable: {type(exc).__name__}")
+            failed += 1
+            continue
+        if answer.status_code == 200:
+            print(f"{name:<8} {url:<28} republished {answer.json()['republished']}")
+        else:
+            detail = answer.json().get("detail", answer.text) if answer.content else ""
+            print(f"{name:<8} {url:<28} {answer.status_code}: {detail}")
+            failed += 1
+    return 1 if failed else 0
+
+
+def _service_urls(args: argparse.Namespace) -> list[tuple[str, str]]:
+    if args.url:
+        return [(u.split("=", 1)[0], u.split("=", 1)[1]) for u in args.url]
+    return [
+        (name, f"http://127.0.0.1:{port + args.port_offset}")
+        for name, port in SERVICE_PORTS.items()
+    ]
+
+
+def _jwt_secret() -> str:
     secret = os.environ.get("LEADFLOW_ADMIN_JWT_SECRET")
     if not secret:
         print("note: LEADFLOW_ADMIN_JWT_SECRET is not set; using the dev secret", file=sys.stderr)
         secret = DEV_JWT_SECRET
+    return secret
+
+
+def _token(args: argparse.Namespace) -> int:
     print(
         mint_token(
-            secret, sub=args.sub, role=args.role, tenants=args.tenant, ttl_s=args.ttl_seconds
+            _jwt_secret(), sub=args.sub, role=args.role, tenants=args.tenant, ttl_s=args.ttl_seconds
         )
     )
     return 0
@@ -97,6 +137,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     )
     ensure.set_defaults(func=_topics)
+
+    redrive = sub.add_parser(
+        "redrive", help="re-publish every retained event emitted since a time (all services)"
+    )
+    redrive.add_argument("--since", required=True, help="ISO 8601 time with offset")
+    redrive.add_argument(
+        "--url", action="append", help="NAME=URL of a service (repeatable; default: make run's)"
+    )
+    redrive.add_argument(
+        "--port-offset", type=int, default=int(os.environ.get("LEADFLOW_PORT_OFFSET", "0"))
+    )
+    redrive.add_argument("--timeout", type=float, default=300.0)
+    redrive.set_defaults(func=_redrive)
 
     token = sub.add_parser("token", help="mint an admin API token (HS256 JWT)")
     token.add_argument("--role", choices=[r.name for r in Role], default="admin")

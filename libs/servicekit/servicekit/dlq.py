@@ -9,8 +9,11 @@ from typing import Any
 from aiokafka import ConsumerRecord
 from leadflow_contracts import dlq_topic
 from leadflow_contracts import headers as h
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from servicekit.kafka import Header, RawProducer
+
+_PROPAGATOR = TraceContextTextMapPropagator()
 
 MAX_MESSAGE_CHARS = 1_000
 MAX_STACKTRACE_CHARS = 8_000
@@ -68,9 +71,18 @@ class DeadLetterPublisher:
             first_failed_at=first_failed_at,
             last_failed_at=datetime.now(first_failed_at.tzinfo),
         )
+        # The dead letter's publish span continues the record's own trace, not whatever
+        # span is current (a batch's): a replay then stays in its lead's trace, and a
+        # bulk replay never puts several leads into one trace.
+        carrier = {
+            k: (v or b"").decode("latin-1")
+            for k, v in record.headers or ()
+            if k in (h.TRACEPARENT, h.TRACESTATE)
+        }
         await self._producer.send(
             dlq_topic(record.topic),
             record.value if record.value is not None else b"",
             key=record.key,
             headers=headers,
+            parent=_PROPAGATOR.extract(carrier),  # no traceparent: a trace of its own
         )

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import time
+import uuid
 from pathlib import Path
 from typing import IO
 
@@ -87,6 +88,10 @@ class EmbeddedKafka:
                 url,
                 "--storage-engine",
                 "memory://tansu/",
+                # It keeps nothing across a restart: a fresh cluster id per start says
+                # so to every client (servicekit.redrive re-publishes on a new id).
+                "--cluster-id",
+                f"leadflow-{uuid.uuid4().hex[:12]}",
             ],
             stdout=self._log or subprocess.DEVNULL,
             stderr=subprocess.STDOUT,

@@ -12,6 +12,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from servicekit import ops_api
 from servicekit.problems import install_problem_handlers
 from servicekit.runtime import Runtime
 
@@ -53,6 +54,27 @@ class _LatencyMiddleware:
             ).observe(time.perf_counter() - started)
 
 
+#: From a request to the ``traceparent`` its server span should continue, or None.
+TraceSeed = Callable[[Scope], str | None]
+
+
+class _TraceSeedMiddleware:
+    """Gives a request without ``traceparent`` one chosen by the service, before the
+    OpenTelemetry middleware starts the server span (see ``create_http_app``)."""
+
+    def __init__(self, app: ASGIApp, seed: TraceSeed) -> None:
+        self._app = app
+        self._seed = seed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not any(k == b"traceparent" for k, _ in scope["headers"]):
+            traceparent = self._seed(scope)
+            if traceparent is not None:
+                headers = [*scope["headers"], (b"traceparent", traceparent.encode())]
+                scope = {**scope, "headers": headers}
+        await self._app(scope, receive, send)
+
+
 def create_http_app(
     runtime: Runtime,
     *,
@@ -61,7 +83,11 @@ def create_http_app(
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
     jwt_secret: str | None = None,
+    trace_seed: TraceSeed | None = None,
 ) -> FastAPI:
+    """``trace_seed`` lets a service put requests into a trace of its choosing (ingest: a
+    webhook's retries all continue the trace of the lead they create)."""
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
@@ -77,7 +103,7 @@ def create_http_app(
     app = FastAPI(title=title, version=runtime.settings.service_version, lifespan=lifespan)
     app.state.runtime = runtime
     app.state.jwt_secret = jwt_secret
-    install_problem_handlers(app)
+    install_problem_handlers(app, retry_after_s=runtime.settings.unavailable_retry_after_s)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
@@ -86,9 +112,10 @@ def create_http_app(
     @app.get("/readyz", tags=["ops"])
     async def readyz() -> JSONResponse:
         checks = await runtime.readiness()
-        ready = all(checks.values())
+        faults = runtime.health.faults()
+        ready = all(checks.values()) and not faults
         return JSONResponse(
-            {"status": "ready" if ready else "unavailable", "checks": checks},
+            {"status": "ready" if ready else "unavailable", "checks": checks, "faults": faults},
             status_code=200 if ready else 503,
         )
 
@@ -97,6 +124,7 @@ def create_http_app(
         return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.add_middleware(_LatencyMiddleware, runtime=runtime)
+    app.include_router(ops_api.router)
     for router in routers:
         app.include_router(router)
     # One server span per request; the per-ASGI-message "http receive"/"http send"
@@ -107,4 +135,11 @@ def create_http_app(
         excluded_urls="healthz,readyz,metrics",
         exclude_spans=["receive", "send"],
     )
+    if trace_seed is not None:  # outermost, so it runs before the OpenTelemetry middleware
+        instrumented = app.build_middleware_stack
+
+        def build_middleware_stack() -> ASGIApp:
+            return _TraceSeedMiddleware(instrumented(), trace_seed)
+
+        app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
     return app

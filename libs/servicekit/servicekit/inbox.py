@@ -1,23 +1,23 @@
-"""The idempotent-consumer helper (inbox) with the outputs it must (re-)emit.
+"""The idempotent-consumer table (inbox) with the outputs each input must (re-)emit.
 
-``Inbox.handle`` runs a state change and records the input's ``event_id`` in the same
-transaction, together with the records the change produced. The records are published
-only after the commit. If the process dies between commit and publish, the input is
-redelivered (its offset was never committed), the inbox row is found, and the stored
-records are published again — byte-identical, with the same deterministic event ids,
-so downstream consumers dedupe them. A state change therefore happens exactly once and
+A consumer's batch function claims its inputs' ``event_id`` rows (``claim_batch``) in the
+transaction of its state change, together with the records the change produced
+(``store_outputs``). The engine publishes the records only after the commit. If the
+process dies between commit and publish, the input is redelivered (its offset was never
+committed), the inbox row is found, and the stored records are published again —
+byte-identical, with the same deterministic event ids, so downstream consumers dedupe
+them. A state change therefore happens exactly once and
 its events are never lost.
 
 Concurrent consumers of the same event (a rebalance) serialize on the inbox row: the
 second ``INSERT … ON CONFLICT DO NOTHING`` waits for the first transaction and then
-sees the row. ``claim_batch`` (``claim`` + ``stored_outputs``) and ``store_outputs`` are
-the same steps for a whole batch in one transaction (``servicekit.batch``).
+sees the row.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ from leadflow_contracts import Envelope
 from sqlalchemy import (
     Column,
     DateTime,
+    Index,
     MetaData,
     String,
     Table,
@@ -34,10 +35,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.events import Outgoing
-from servicekit.kafka import EventPublisher
 
 metadata = MetaData()
 
@@ -52,43 +52,10 @@ def _inbox_columns() -> list[Column[Any]]:
     ]
 
 
-inbox_table = Table("inbox", metadata, *_inbox_columns())
-
-Apply = Callable[[AsyncSession], Awaitable[Sequence[Outgoing]]]
-
-
-@dataclass(frozen=True)
-class HandleResult:
-    outputs: list[Outgoing]
-    duplicate: bool
-
-
-class Inbox:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        consumer_group: str,
-        publisher: EventPublisher,
-    ) -> None:
-        self._sessions = sessions
-        self._group = consumer_group
-        self._publisher = publisher
-
-    async def record(self, event_id: uuid.UUID, topic: str, apply: Apply) -> HandleResult:
-        """Apply once and store the outputs, without publishing them."""
-        async with self._sessions() as session, session.begin():
-            if not await claim(session, self._group, topic, [event_id]):
-                stored = await stored_outputs(session, self._group, [event_id])
-                return HandleResult(stored.get(event_id, []), True)
-            outputs = list(await apply(session))
-            await store_outputs(session, self._group, {event_id: outputs})
-        return HandleResult(outputs, False)
-
-    async def handle(self, event_id: uuid.UUID, topic: str, apply: Apply) -> HandleResult:
-        """Apply once, then publish the outputs (again, if this input was seen before)."""
-        result = await self.record(event_id, topic, apply)
-        await self._publisher.publish_all(result.outputs)
-        return result
+#: ``processed_at`` is indexed for ``servicekit.redrive`` (outputs emitted since a time).
+inbox_table = Table(
+    "inbox", metadata, *_inbox_columns(), Index("ix_inbox_processed_at", "processed_at")
+)
 
 
 async def claim(

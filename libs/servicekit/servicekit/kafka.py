@@ -9,8 +9,10 @@ from dataclasses import replace
 from typing import Any
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka import client as aiokafka_client
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.protocol.metadata import MetadataRequest
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from leadflow_contracts import TopicSpec
@@ -23,6 +25,28 @@ from servicekit.events import Outgoing
 from servicekit.settings import ServiceSettings
 
 _TOPIC_EXISTS = TopicAlreadyExistsError.errno
+
+
+class _NoAutoCreateMetadataRequest(MetadataRequest):  # type: ignore[misc]
+    """A metadata request that never asks the broker to create the topics it names."""
+
+    def __init__(self, topics: list[str] | None = None, allow_auto_topic_creation: Any = None):
+        super().__init__(topics, False)
+
+
+def refuse_topic_auto_creation() -> None:
+    """Make every aiokafka client of this process ask for metadata without
+    ``allow_auto_topic_creation`` (the protocol's default is to create).
+
+    Topics come from the registry only (the launcher, ``leadflow topics ensure``, the
+    topic-init job). A producer whose topic is missing — a broker that lost its data —
+    then waits for the topic and fails with a retriable error (an outage: 503, the
+    consumer pauses) instead of creating it with the broker's default partitions and
+    retention while the registry's creation races it. aiokafka has no option for it, so
+    its client module's request class is replaced (idempotent; called when a producer
+    or broker is built, never at import).
+    """
+    aiokafka_client.MetadataRequest = _NoAutoCreateMetadataRequest
 
 
 def _utf8(value: bytes | None) -> bool:
@@ -69,9 +93,10 @@ async def raw_decoder(msg: Any, original: Callable[[Any], Awaitable[Any]]) -> An
 def create_broker(settings: ServiceSettings, tracer_provider: TracerProvider) -> KafkaBroker:
     """A broker whose producer waits for acks=all and whose spans carry trace context.
 
-    Consumers are registered with ``servicekit.consumer.register_consumer`` so that
-    offsets are committed only after a message is fully handled.
+    Consumers are ``servicekit.engine.ConsumerEngine`` subscriptions, so that offsets are
+    committed only after a message is fully handled.
     """
+    refuse_topic_auto_creation()
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
         acks="all",
@@ -189,11 +214,12 @@ class RawProducer:
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
 
-    async def _started(self) -> AIOKafkaProducer:
+    async def started(self) -> AIOKafkaProducer:
         if self._producer is not None:  # every publish passes here: no lock once started
             return self._producer
         async with self._lock:
             if self._producer is None:
+                refuse_topic_auto_creation()
                 s = self._settings
                 producer = AIOKafkaProducer(
                     bootstrap_servers=s.kafka_bootstrap_servers,
@@ -234,7 +260,7 @@ class RawProducer:
     ) -> asyncio.Future[Any]:
         """Hand the record to the producer; the returned future resolves with the
         broker's acknowledgement (records enqueued together share requests)."""
-        producer = await self._started()
+        producer = await self.started()
         with self._tracer.start_as_current_span(
             f"{topic} publish",
             context=parent,

@@ -53,3 +53,33 @@ class ServiceMetrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.consumer_paused = Gauge(
+            "consumer_paused",
+            "1 while a consumer group waits for a dependency (database or broker) to return.",
+            ["service", "group"],
+            registry=self.registry,
+        )
+        self.infrastructure_faults = Counter(
+            "infrastructure_faults_total",
+            "Dependency failures a consumer or relay waited out (never dead-lettered).",
+            ["service", "component"],
+            registry=self.registry,
+        )
+        self.outbox_backlog = Gauge(
+            "outbox_backlog",
+            "Outbox records staged but not yet acknowledged by the broker.",
+            ["service"],
+            registry=self.registry,
+        )
+        self.outbox_parked = Counter(
+            "outbox_parked_total",
+            "Outbox records that could not be published and were set aside with their error.",
+            ["service"],
+            registry=self.registry,
+        )
+        self.redriven = Counter(
+            "redriven_records_total",
+            "Retained records re-published after broker data loss or an operator's redrive.",
+            ["service", "reason"],
+            registry=self.registry,
+        )

@@ -9,6 +9,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from servicekit.faults import DEPENDENCY_ERRORS, describe, is_infrastructure_fault
+from servicekit.logging import get_logger
+
+log = get_logger(__name__)
+
 PROBLEM_BASE = "https://leadflow.dev/problems/"
 PROBLEM_JSON = "application/problem+json"
 
@@ -68,7 +73,20 @@ def validation_errors(errors: Any) -> list[dict[str, str]]:
     ]
 
 
-def install_problem_handlers(app: FastAPI) -> None:
+def unavailable(exc: BaseException, retry_after_s: int) -> ProblemError:
+    """The 503 for a dependency outage: what failed (not how), and when to come back."""
+    what = describe(exc)
+    return ProblemError(
+        503,
+        "service-unavailable",
+        "Service unavailable",
+        f"A dependency of this service is unavailable ({what}); nothing was changed. "
+        f"Retry after {retry_after_s} s.",
+        headers={"Retry-After": str(retry_after_s)},
+    )
+
+
+def install_problem_handlers(app: FastAPI, *, retry_after_s: int = 5) -> None:
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ProblemError)
         return problem_response(exc, request.url.path)
@@ -94,6 +112,27 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
         return problem_response(problem, request.url.path)
 
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        """An outage is a 503 with Retry-After; anything else a 500 that says nothing of
+        the internals (the log has the exception class, never SQL or its parameters)."""
+        if is_infrastructure_fault(exc):
+            log.warning(
+                "request failed: dependency unavailable",
+                path=request.url.path,
+                reason=describe(exc),
+                error=type(exc).__name__,
+            )
+            return problem_response(unavailable(exc, retry_after_s), request.url.path)
+        log.error("request failed", path=request.url.path, error=type(exc).__name__)
+        problem = ProblemError(
+            500, "internal-error", "Internal error", "The request failed unexpectedly."
+        )
+        return problem_response(problem, request.url.path)
+
+    # Registered by class (not as the catch-all ``Exception`` handler, which Starlette
+    # re-raises into the server's log with the SQL and its parameters).
+    for family in DEPENDENCY_ERRORS:
+        app.add_exception_handler(family, on_unexpected)
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)

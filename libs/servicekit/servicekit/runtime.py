@@ -8,20 +8,22 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from faststream.kafka import KafkaBroker
-from leadflow_contracts import Producer, TopicSpec
+from leadflow_contracts import REGISTRY, Producer
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from servicekit.consumer import Handler, ReliableConsumer, RetryPolicy
+from servicekit.consumer import RetryPolicy
 from servicekit.db import create_engine, ping, session_factory
 from servicekit.dlq import DeadLetterPublisher
-from servicekit.inbox import Inbox
+from servicekit.faults import Health
 from servicekit.kafka import EventPublisher, RawProducer, create_broker
 from servicekit.metrics import ServiceMetrics
 from servicekit.outbox import Outbox
+from servicekit.redrive import BrokerWatch, Redrive
 from servicekit.settings import ServiceSettings
 from servicekit.telemetry import create_tracer_provider
 
@@ -38,7 +40,8 @@ class Runtime:
     raw_producer: RawProducer
     dead_letters: DeadLetterPublisher
     outbox: Outbox
-    consumers: list[ReliableConsumer] = field(default_factory=list)
+    redrive: Redrive
+    health: Health = field(default_factory=Health)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     @classmethod
@@ -62,17 +65,19 @@ class Runtime:
         sessions = session_factory(engine)
         raw_producer = RawProducer(settings, provider)
         publisher = EventPublisher(raw_producer, settings.topic_prefix)
+        metrics = metrics or ServiceMetrics(settings.service_name)
         return cls(
             settings=settings,
             tracer_provider=provider,
-            metrics=metrics or ServiceMetrics(settings.service_name),
+            metrics=metrics,
             broker=broker,
             engine=engine,
             sessions=sessions,
             publisher=publisher,
             raw_producer=raw_producer,
             dead_letters=DeadLetterPublisher(raw_producer),
-            outbox=Outbox(sessions, publisher),
+            outbox=Outbox(sessions, publisher, metrics, settings.outbox_retention_days),
+            redrive=Redrive(sessions, raw_producer, metrics, settings.topic_prefix),
         )
 
     @property
@@ -83,41 +88,28 @@ class Runtime:
         s = self.settings
         return RetryPolicy(s.retry_max_attempts, s.retry_base_delay_s, s.retry_max_delay_s)
 
-    def inbox(self, consumer_group: str) -> Inbox:
-        return Inbox(self.sessions, consumer_group, self.publisher)
-
-    def consume(
-        self, spec: TopicSpec, group_id: str, handler: Handler, **options: Any
-    ) -> ReliableConsumer:
-        """Register a reliable consumer (before ``start``)."""
-        consumer = ReliableConsumer(
-            spec,
-            group_id,
-            handler,
-            dead_letters=self.dead_letters,
-            metrics=self.metrics,
-            retry=self.retry_policy(),
-            topic_prefix=self.settings.topic_prefix,
-        )
-        defaults: dict[str, Any] = {
-            "session_timeout_ms": self.settings.kafka_session_timeout_ms,
-            "heartbeat_interval_ms": self.settings.kafka_heartbeat_interval_ms,
-        }
-        if self.settings.consumer_workers > 1:
-            # FastStream's ConcurrentBetweenPartitionsSubscriber: N group members, each
-            # with its own partitions and manual commits (never the ack-first variant).
-            defaults["max_workers"] = self.settings.consumer_workers
-        consumer.register(self.broker, **(defaults | options))
-        self.consumers.append(consumer)
-        return consumer
-
     def spawn(self, coro: Any) -> None:
         """Run a background loop (outbox relay, timers) from start until stop."""
         self._tasks.append(asyncio.ensure_future(coro))
 
+    def broker_watch(self) -> BrokerWatch:
+        s = self.settings
+        # The topics this service publishes to: without them it can emit nothing.
+        topics = [s.topic_prefix + t.name for t in REGISTRY if s.service_name in t.producers]
+        return BrokerWatch(
+            self.sessions,
+            self.raw_producer,
+            self.redrive,
+            topics,
+            self.health,
+            timedelta(days=s.outbox_retention_days),
+        )
+
     async def start(self) -> None:
         await self.broker.start()
         self.spawn(self.outbox.run_relay())
+        if self.settings.broker_watch_interval_s > 0:
+            self.spawn(self.broker_watch().run(self.settings.broker_watch_interval_s))
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -35,11 +35,6 @@ class ServiceSettings(BaseSettings):
     #: assignment on Tansu; tests use a short value, production keeps Kafka's habits.
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 1_000
-    #: Consumers per ``Runtime.consume`` subscription, all in the same group: like that
-    #: many replicas in one process. Each owns whole partitions, so per-partition order
-    #: and commit-after-handling hold; more than the topic's partitions is idle. 1 keeps
-    #: one consumer (FastStream's default subscriber).
-    consumer_workers: int = Field(default=1, ge=1, le=64)
     database_url: str = Field(
         default="postgresql://postgres@127.0.0.1:5432/postgres",
         validation_alias=AliasChoices("DATABASE_URL", "LEADFLOW_DATABASE_URL"),
@@ -62,6 +57,15 @@ class ServiceSettings(BaseSettings):
     http_port: int = 8000
     dev_mode: bool = False
     admin_jwt_secret: SecretStr | None = None
+
+    #: How long every emitted record stays in the service's database (outbox, stored
+    #: outputs) for a redrive after broker data loss (``servicekit.redrive``).
+    outbox_retention_days: float = Field(default=7.0, gt=0)
+    #: How often the service checks that the broker still has its data (cluster id,
+    #: registry topics); 0 turns the check off.
+    broker_watch_interval_s: float = Field(default=2.0, ge=0)
+    #: Retry-After (seconds) of every 503 answered while the database or broker is down.
+    unavailable_retry_after_s: int = Field(default=5, ge=1)
 
     retry_max_attempts: int = Field(default=5, ge=1)
     retry_base_delay_s: float = Field(default=0.2, ge=0)

@@ -1,20 +1,27 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from leadflow_contracts import Envelope, LeadReceived, Producer, lead_id_for, received_event_id
 from leadflow_contracts.topics import LEAD_CREATED, LEAD_RECEIVED
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from servicekit.events import new_envelope
+from servicekit.batch import BatchConsumer
+from servicekit.events import Outgoing, new_envelope
+from servicekit.inbox import claim_batch, store_outputs
 from servicekit.inbox import metadata as inbox_metadata
 from servicekit.kafka import ensure_topics
 from servicekit.outbox import metadata as outbox_metadata
+from servicekit.redrive import metadata as redrive_metadata
 from servicekit.runtime import Runtime
 from servicekit.settings import ServiceSettings
 from servicekit.telemetry import create_tracer_provider
+from sqlalchemy.ext.asyncio import AsyncSession
 
 
 @pytest.fixture
@@ -49,6 +56,7 @@ async def runtime(settings: ServiceSettings, spans: InMemorySpanExporter) -> Asy
     async with rt.engine.begin() as conn:
         await conn.run_sync(inbox_metadata.create_all)
         await conn.run_sync(outbox_metadata.create_all)
+        await conn.run_sync(redrive_metadata.create_all)
     yield rt
     await rt.stop()
 
@@ -73,3 +81,33 @@ def make_received() -> Callable[[str, str], Envelope[LeadReceived]]:
         )
 
     return make
+
+
+PerRecord = Callable[[AsyncSession, Envelope[Any]], Awaitable[list[Outgoing]]]
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: str
+    outputs: list[Outgoing] = field(default_factory=list)
+
+
+@pytest.fixture
+def subscribe() -> Callable[[Runtime, str, PerRecord], None]:
+    """Registers a batch consumer with the inbox that calls ``per_record`` for each fresh
+    envelope of ``lead.received`` (what a service's batch function does)."""
+
+    def register(runtime: Runtime, group: str, per_record: PerRecord) -> None:
+        async def handle(
+            session: AsyncSession, envelopes: list[Envelope[Any]]
+        ) -> Mapping[uuid.UUID, Result]:
+            claimed = await claim_batch(session, group, LEAD_RECEIVED.name, envelopes)
+            done = {e: Result("duplicate", outs) for e, outs in claimed.seen.items()}
+            for envelope in claimed.fresh:
+                done[envelope.event_id] = Result("ok", await per_record(session, envelope))
+            await store_outputs(session, group, {e: r.outputs for e, r in done.items()})
+            return done
+
+        BatchConsumer(runtime, LEAD_RECEIVED, group, handle).register(max_records=50, timeout_ms=50)
+
+    return register

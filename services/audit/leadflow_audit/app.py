@@ -25,7 +25,7 @@ def build_runtime(settings: Settings) -> Runtime:
 def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:
     runtime = runtime or build_runtime(settings)
     store = EventStore(runtime.sessions)
-    AuditConsumer(runtime, store).register(settings)
+    AuditConsumer(runtime, store).subscribe(settings)
     app = create_http_app(
         runtime, title="Leadflow audit", routers=[router], jwt_secret=settings.jwt_secret()
     )

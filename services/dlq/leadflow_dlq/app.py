@@ -7,7 +7,7 @@ from servicekit.http import create_http_app
 from servicekit.runtime import Runtime
 
 from leadflow_dlq.api import routes
-from leadflow_dlq.handlers.capture_dead_letter import CaptureDeadLetter, subscribe
+from leadflow_dlq.handlers.capture_dead_letter import CaptureDeadLetters
 from leadflow_dlq.handlers.operate import DeadLetterOps
 from leadflow_dlq.metrics import DlqMetrics
 from leadflow_dlq.settings import Settings
@@ -16,11 +16,7 @@ from leadflow_dlq.settings import Settings
 def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:
     runtime = runtime or Runtime.build(settings)
     metrics = DlqMetrics(runtime.metrics)
-    subscribe(
-        runtime.broker,
-        settings,
-        CaptureDeadLetter(runtime.sessions, metrics, settings.topic_prefix),
-    )
+    CaptureDeadLetters(runtime, metrics, settings).subscribe(settings)
 
     async def depth_from_database() -> None:
         await metrics.refresh_depth(runtime.sessions)

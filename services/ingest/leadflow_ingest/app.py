@@ -18,6 +18,7 @@ from leadflow_ingest.adapters.webhook_ledger import WebhookLedger
 from leadflow_ingest.adapters.webhook_store import SecretUse, UsageCounters
 from leadflow_ingest.api import leads, secrets, tenants, tiers, webhooks
 from leadflow_ingest.api.context import IngestContext
+from leadflow_ingest.api.trace_seed import webhook_trace_seed
 from leadflow_ingest.domain.quota import windows
 from leadflow_ingest.handlers.accept_webhook import WebhookAcceptor
 from leadflow_ingest.handlers.consume_received import ReceivedConsumer
@@ -78,6 +79,7 @@ def create_app(
         routers=[webhooks.router, tiers.router, tenants.router, secrets.router, leads.router],
         on_startup=[start_pruning],
         jwt_secret=settings.jwt_secret(),
+        trace_seed=webhook_trace_seed,
     )
     app.state.ingest = context
     app.state.worker = worker  # tests hand it batches as FastStream would

@@ -15,7 +15,7 @@ OUTCOMES = (
     "quota_exceeded",
     "too_large",
     "unsupported_media_type",
-    "broker_unavailable",
+    "unavailable",
 )
 #: Label value for a tenant or source that does not exist (bounded label cardinality).
 UNKNOWN = "_unknown"

@@ -17,10 +17,9 @@ class Settings(ServiceSettings):
     webhook_tolerance_s: int = Field(default=300, ge=1)
     #: Largest accepted webhook body; larger ones get 413 without being read further.
     webhook_max_body_bytes: int = Field(default=256 * 1024, ge=1)
-    #: How long a webhook waits for the broker's ack of ``lead.received`` before 503.
+    #: How long accepting a webhook may take — replay guard, the broker's ack of
+    #: ``lead.received``, the commit — before it answers 503 (a 202 or a 503 within it).
     broker_ack_timeout_s: float = Field(default=5.0, gt=0)
-    #: ``Retry-After`` of a 503 (broker unavailable).
-    unavailable_retry_after_s: int = Field(default=5, ge=1)
     #: Tenants, tiers and secrets are cached this long (changes made through another
     #: replica apply within this time; this replica invalidates at once).
     config_cache_ttl_s: float = Field(default=2.0, ge=0)

@@ -36,7 +36,7 @@ async def test_broker_down_answers_503_and_the_retry_is_accepted_later(
             raw, headers = kit.signed(acme.secret, {"email": "outage@corp.example"})
             down = client.post(acme.url, content=raw, headers=headers)
             assert down.status_code == 503, down.text
-            assert down.json()["type"].endswith("/broker-unavailable")
+            assert down.json()["type"].endswith("/service-unavailable")
             assert int(down.headers["retry-after"]) > 0
 
             broker = EmbeddedKafka(port=port).start()
@@ -60,7 +60,7 @@ async def test_broker_down_answers_503_and_the_retry_is_accepted_later(
                     what="the retried lead to flow to lead.created",
                 )
             metrics = client.get("/metrics").text
-            assert f'outcome="broker_unavailable",source="generic",tenant="{acme.slug}"' in metrics
+            assert f'outcome="unavailable",source="generic",tenant="{acme.slug}"' in metrics
     finally:
         broker.stop()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from leadflow_ingest.__main__ import MIGRATIONS
 from leadflow_ingest.app import create_app
@@ -9,6 +10,7 @@ from leadflow_ingest.settings import Settings
 from servicekit.migrations import upgrade
 
 
+@pytest.mark.usefixtures("registry_topics")
 def test_migrates_and_serves_health_ready_and_metrics(settings: Settings) -> None:
     upgrade(settings.database_url, MIGRATIONS)
     with TestClient(create_app(settings)) as client:

@@ -38,6 +38,7 @@ async def reserve(
         windows=W,
         per_minute=per_minute,
         per_month=per_month,
+        record={"topic": "lead.received", "key": str(lead_id), "value": {}, "headers": {}},
     )
 
 

@@ -13,6 +13,7 @@ from servicekit.db import sqlalchemy_url
 from servicekit.inbox import metadata as inbox_metadata
 from servicekit.migrations import upgrade
 from servicekit.outbox import metadata as outbox_metadata
+from servicekit.redrive import metadata as redrive_metadata
 from sqlalchemy import MetaData, create_engine
 
 
@@ -31,7 +32,7 @@ def upgrade_and_compare(url: str) -> None:
     """The migrations produce exactly the tables the code declares (router + inbox/outbox)."""
     upgrade(url, MIGRATIONS)
     declared = MetaData()
-    for source in (metadata, inbox_metadata, outbox_metadata):
+    for source in (metadata, inbox_metadata, outbox_metadata, redrive_metadata):
         for table in source.tables.values():
             table.to_metadata(declared)
     engine = create_engine(sqlalchemy_url(url))

@@ -46,6 +46,17 @@ def topic_prefix(unique: str) -> str:
 
 
 @pytest.fixture
+async def registry_topics(kafka_bootstrap: str, topic_prefix: str) -> list[str]:
+    """Every registry topic (and its ``.dlq``) under this test's prefix, created as the
+    launcher creates them: services never rely on broker auto-create."""
+    from leadflow_contracts import REGISTRY
+
+    from servicekit.kafka import ensure_topics
+
+    return await ensure_topics(kafka_bootstrap, REGISTRY, name_prefix=topic_prefix)
+
+
+@pytest.fixture
 def database_url(postgres_url: str, unique: str) -> Iterator[str]:
     """A fresh, empty database for this test; dropped afterwards."""
     url = with_database(postgres_url, f"leadflow_test_{unique}")

@@ -52,6 +52,8 @@ _e = events_table
 class AppendResult:
     appended: int
     duplicates: int
+    #: The ids that were stored before this append (redeliveries).
+    known: frozenset[uuid.UUID] = frozenset()
 
 
 def _chain_row(row: Row[Any]) -> ChainRow:
@@ -85,7 +87,7 @@ class EventStore:
             if fresh:
                 await self._insert(session, fresh)
                 await project(session, [e.stage_event() for e in fresh])
-        return AppendResult(len(fresh), len(events) - len(fresh))
+        return AppendResult(len(fresh), len(events) - len(fresh), frozenset(known))
 
     async def _insert(self, session: AsyncSession, fresh: list[IncomingEvent]) -> None:
         head = await session.scalar(select(_e.c.row_hash).order_by(_e.c.position.desc()).limit(1))

@@ -1,8 +1,9 @@
 """The batch handler's delivery rules, with fakes at the composition root (fast).
 
-Poison is dead-lettered at once and the rest of the batch is appended; a failing
-append is retried; when retries are exhausted each record is tried alone and only the
-ones that still fail are dead-lettered.
+Poison is dead-lettered at once and the rest of the batch is appended; an append the
+database cannot take right now is waited out however long that lasts (never a dead
+letter); a record-specific failure is retried, then each record is tried alone and only
+the ones that still fail are dead-lettered.
 """
 
 from __future__ import annotations
@@ -19,14 +20,17 @@ from leadflow_audit.domain.records import IncomingEvent
 from leadflow_audit.handlers.consume_events import AuditConsumer
 from leadflow_contracts import LeadReceived, Producer
 from leadflow_contracts.topics import LEAD_RECEIVED
+from opentelemetry.sdk.trace import TracerProvider
 from servicekit.consumer import RetryPolicy
 from servicekit.errors import InvalidMessage
 from servicekit.events import Outgoing, new_envelope
+from servicekit.faults import Health
 from servicekit.metrics import ServiceMetrics
 
 
 class FlakyStore:
-    """Fails the first ``failures`` appends, and every append containing ``poison``."""
+    """The database is unreachable for the first ``failures`` appends; every append
+    containing ``poison`` fails for that record's own reason."""
 
     def __init__(self, failures: int = 0, poison: uuid.UUID | None = None) -> None:
         self.failures = failures
@@ -37,8 +41,10 @@ class FlakyStore:
 
     async def append(self, events: Sequence[IncomingEvent]) -> AppendResult:
         self.calls += 1
-        if self.calls <= self.failures or any(e.event_id == self.poison for e in events):
+        if self.calls <= self.failures:
             raise ConnectionError("database went away")
+        if any(e.event_id == self.poison for e in events):
+            raise ValueError("this event trips the store")
         self.appended.extend(e.event_id for e in events)
         self.trace_ids.update(e.trace_id for e in events)
         return AppendResult(len(events), 0)
@@ -60,6 +66,8 @@ def _consumer(store: FlakyStore) -> tuple[AuditConsumer, FakeDeadLetters]:
         metrics=ServiceMetrics("audit"),
         dead_letters=dead,
         retry_policy=lambda: RetryPolicy(3, 0.0, 0.0),
+        tracer_provider=TracerProvider(),
+        health=Health(),
     )
     return AuditConsumer(runtime, store), dead  # type: ignore[arg-type]
 
@@ -103,13 +111,14 @@ async def test_poison_is_dead_lettered_and_the_rest_appended() -> None:
     assert dead.records == [(1, InvalidMessage, 1)]
 
 
-async def test_a_transient_failure_is_retried() -> None:
-    store = FlakyStore(failures=2)
+async def test_an_outage_longer_than_the_retry_budget_is_waited_out() -> None:
+    store = FlakyStore(failures=10)  # the retry budget is 3 attempts
     consumer, dead = _consumer(store)
-    (id1, v1) = _event(1)
-    await consumer.handle_batch((_record(0, v1),))
-    assert store.appended == [id1]
+    (id1, v1), (id2, v2) = _event(1), _event(2)
+    await consumer.handle_batch((_record(0, v1), _record(1, v2)))
+    assert store.appended == [id1, id2]
     assert dead.records == []
+    assert store.calls == 11
 
 
 async def test_after_retries_only_the_record_that_still_fails_is_dead_lettered() -> None:
@@ -118,7 +127,7 @@ async def test_after_retries_only_the_record_that_still_fails_is_dead_lettered()
     consumer, dead = _consumer(store)
     await consumer.handle_batch((_record(0, v1), _record(1, v2), _record(2, v3)))
     assert store.appended == [id1, id3]
-    assert dead.records == [(1, ConnectionError, 4)]
+    assert dead.records == [(1, ValueError, 6)]  # the batch's 3 attempts, then its own 3
 
 
 async def test_envelopes_the_store_cannot_keep_are_dead_lettered_at_once() -> None:

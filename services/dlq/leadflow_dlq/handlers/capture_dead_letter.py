@@ -1,26 +1,25 @@
 """Store every record of every ``<topic>.dlq`` once.
 
-The records are not envelopes (they are the failed originals), so this is not a
-``runtime.consume`` consumer: it is a plain FastStream subscriber with the same
-delivery rules — offsets are committed only after the row is committed
-(``NACK_ON_ERROR``), so a database outage means redelivery, never loss. Storing is
-idempotent (unique DLQ position and unique original position per consumer group), so a
-redelivery stores nothing new. Nothing about the record can make this handler fail for
-good: unreadable values and headers are stored as they are.
+The records are not envelopes (they are the failed originals), so ``parse`` keeps the
+record itself and the key is its DLQ position. The rules are servicekit's
+``ConsumerEngine``'s: offsets are committed only after the batch's rows are committed,
+so a database outage pauses the consumer (never loss). Storing is idempotent (unique
+DLQ position and unique original position per consumer group), so a redelivery stores
+nothing new. Nothing about a record can make storing it fail for good — unreadable
+values and headers are stored as they are — and a dead letter of a dead letter would
+have nowhere to go: any failure is waited out (``dead_letter_on_record_fault=False``).
 """
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeAlias
 
 from aiokafka import ConsumerRecord
-from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 from leadflow_contracts import REGISTRY
+from servicekit.engine import ConsumerEngine, Done
 from servicekit.logging import get_logger
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from servicekit.runtime import Runtime
 
 from leadflow_dlq.adapters import store
 from leadflow_dlq.domain.capture import capture
@@ -29,75 +28,61 @@ from leadflow_dlq.settings import Settings
 
 log = get_logger(__name__)
 
+Position: TypeAlias = tuple[str, int, int]
+Record: TypeAlias = ConsumerRecord[Any, Any]
 
-class CaptureDeadLetter:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        metrics: DlqMetrics,
-        topic_prefix: str,
-    ) -> None:
-        self._sessions = sessions
-        self._metrics = metrics
-        self._prefix = topic_prefix
 
-    async def __call__(self, record: ConsumerRecord[Any, Any]) -> bool:
-        """Returns True when the record was new."""
-        new = capture(
-            dlq_topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            key=record.key,
-            value=record.value,
-            headers=list(record.headers or ()),
-            topic_prefix=self._prefix,
+def position(record: Record) -> Position:
+    return (record.topic, record.partition, record.offset)
+
+
+class CaptureDeadLetters(ConsumerEngine[Record, Done]):
+    def __init__(self, runtime: Runtime, metrics: DlqMetrics, settings: Settings) -> None:
+        prefix = settings.topic_prefix
+
+        async def store_batch(records: list[Record]) -> Mapping[Position, Done]:
+            captured = [
+                capture(
+                    dlq_topic=r.topic,
+                    partition=r.partition,
+                    offset=r.offset,
+                    key=r.key,
+                    value=r.value,
+                    headers=list(r.headers or ()),
+                    topic_prefix=prefix,
+                )
+                for r in records
+            ]
+            async with runtime.sessions() as session, session.begin():
+                stored = [await store.insert_new(session, new) for new in captured]
+            for new, is_new in zip(captured, stored, strict=True):
+                if is_new:
+                    metrics.received.labels(*new.metric_labels).inc()
+                    log.warning(
+                        "dead letter stored",
+                        dead_letter_id=str(new.id),
+                        original_topic=new.original_topic,
+                        exception_class=new.exception_class,
+                        tenant_id=new.tenant_id,
+                    )
+            if any(stored):
+                await metrics.refresh_depth(runtime.sessions)
+            return {
+                position(r): Done("ok" if is_new else "duplicate")
+                for r, is_new in zip(records, stored, strict=True)
+            }
+
+        super().__init__(
+            runtime,
+            [spec.dlq for spec in REGISTRY],
+            settings.consumer_group,
+            store_batch,
+            parse=lambda record: record,
+            key=position,
+            trace_records=False,
+            dead_letter_on_record_fault=False,
         )
-        async with self._sessions() as session, session.begin():
-            stored = await store.insert_new(session, new)
-        if stored:
-            self._metrics.received.labels(*new.metric_labels).inc()
-            await self._metrics.refresh_depth(self._sessions)
-            log.warning(
-                "dead letter stored",
-                dead_letter_id=str(new.id),
-                original_topic=new.original_topic,
-                exception_class=new.exception_class,
-                tenant_id=new.tenant_id,
-            )
-        return stored
 
-
-def dlq_topics(settings: Settings) -> list[str]:
-    return [settings.topic_prefix + spec.dlq for spec in REGISTRY]
-
-
-def subscribe(broker: KafkaBroker, settings: Settings, handler: CaptureDeadLetter) -> None:
-    """One subscriber over every DLQ topic of the registry (register before start)."""
-
-    async def capture_dead_letter(msg: KafkaMessage) -> None:
-        record = msg.raw_message
-        assert not isinstance(record, tuple)  # not a batch subscriber
-        try:
-            await handler(record)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            # Most likely the database is unreachable: wait a little before the nack
-            # makes the record come back, instead of spinning.
-            log.warning(
-                "could not store dead letter; will retry",
-                topic=record.topic,
-                offset=record.offset,
-                error=f"{type(exc).__name__}: {str(exc)[:300]}",
-            )
-            await asyncio.sleep(settings.retry_max_delay_s)
-            raise
-
-    broker.subscriber(
-        *dlq_topics(settings),
-        group_id=settings.consumer_group,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        session_timeout_ms=settings.kafka_session_timeout_ms,
-        heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
-    )(capture_dead_letter)
+    def subscribe(self, settings: Settings) -> None:
+        """One subscriber over every DLQ topic of the registry (register before start)."""
+        self.register(max_records=settings.batch_max_records, timeout_ms=settings.batch_timeout_ms)

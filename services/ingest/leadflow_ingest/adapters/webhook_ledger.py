@@ -6,8 +6,10 @@ psycopg prepares after a few uses; no ORM):
 1. one pipeline: ``BEGIN`` + ``ingest_reserve(...)`` (migration 0003: looks the
    webhook-id up and, only if it is unknown, counts the request in the minute and the
    month window, or counts nothing when either is full) + ``COMMIT``, then ``BEGIN`` +
-   the guard-row insert. The transaction of the guard row stays open while the caller
-   publishes, so a concurrent request with the same id blocks on the row;
+   the guard-row insert + the ``lead.received`` record retained in the outbox (what a
+   redrive re-publishes after the broker lost data). The transaction of the guard row
+   stays open while the caller publishes, so a concurrent request with the same id
+   blocks on the row;
 2. ``COMMIT`` once the broker acknowledged (or ``ROLLBACK``: the id is free again).
 
 A duplicate, or a request refused for a full window, costs a ``ROLLBACK`` (which also
@@ -30,6 +32,7 @@ from typing import Any
 
 import psycopg
 from psycopg import pq
+from psycopg.types.json import Jsonb
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from leadflow_ingest.domain.quota import Windows
@@ -45,6 +48,12 @@ INSERT INTO accepted_webhooks (tenant, webhook_id, source, lead_id, accepted_at)
 VALUES (%(tenant)s, %(webhook_id)s, %(source)s, %(lead_id)s, %(now)s)
 ON CONFLICT DO NOTHING
 RETURNING lead_id
+"""
+
+#: The lead.received record, retained like every event the service emits
+#: (``servicekit.outbox``): already on its way, so staged as published.
+_RETAIN = """
+INSERT INTO outbox (record, published_at) VALUES (%(record)s, %(now)s)
 """
 
 _ORIGINAL = "SELECT lead_id FROM accepted_webhooks WHERE tenant = %s AND webhook_id = %s"
@@ -92,8 +101,10 @@ class LedgerConnection:
         windows: Windows,
         per_minute: int,
         per_month: int,
+        record: dict[str, Any],
     ) -> Claim:
-        """Step 1. Nothing stays counted unless the returned claim ``holds``."""
+        """Step 1. Nothing stays counted unless the returned claim ``holds``; the guard
+        row and the retained ``record`` commit (``commit``) or roll back together."""
         params = {
             "tenant": tenant,
             "webhook_id": webhook_id,
@@ -104,6 +115,7 @@ class LedgerConnection:
             "minute": windows.minute,
             "per_minute": per_minute,
             "per_month": per_month,
+            "record": Jsonb(record),
         }
         conn = self._conn
         reserve = committed = None
@@ -114,6 +126,7 @@ class LedgerConnection:
                 committed = await conn.execute("COMMIT")
                 await conn.execute("BEGIN")
                 claim = await conn.execute(_CLAIM, params, prepare=True)
+                await conn.execute(_RETAIN, params, prepare=True)
         except psycopg.Error as exc:
             if _reserved(reserve, committed):  # the guard row failed, not the reservation
                 raise ReservationUncertain() from exc

@@ -22,7 +22,7 @@ from leadflow_ingest.api.context import ingest_context
 from leadflow_ingest.domain.normalize import UnusableLead, normalize, parse_body
 from leadflow_ingest.domain.signatures import SignatureInvalid, WebhookHeaders, verify
 from leadflow_ingest.domain.sources.registry import ADAPTERS, adapter_for, inline_schema
-from leadflow_ingest.handlers.accept_webhook import BrokerUnavailable, RateLimited
+from leadflow_ingest.handlers.accept_webhook import NotDurable, RateLimited
 from leadflow_ingest.metrics import UNKNOWN
 
 log = get_logger(__name__)
@@ -82,7 +82,7 @@ def _answer(status: str, lead_id: uuid.UUID, webhook_id: str, code: int) -> JSON
         415: {"description": "Not JSON."},
         422: {"description": "Payload violates the source's schema."},
         429: {"description": "Tier rate or monthly quota exhausted (Retry-After)."},
-        503: {"description": "Broker did not acknowledge in time (Retry-After)."},
+        503: {"description": "Not stored durably in time: broker or database (Retry-After)."},
     },
 )
 async def receive_webhook(tenant: str, source: str, request: Request) -> JSONResponse:
@@ -190,16 +190,16 @@ async def receive_webhook(tenant: str, source: str, request: Request) -> JSONRes
                 headers={"Retry-After": str(exc.retry_after_s)},
             ),
         ) from None
-    except BrokerUnavailable:
+    except NotDurable as exc:
         retry = ctx.settings.unavailable_retry_after_s
         raise refuse(
-            "broker_unavailable",
+            "unavailable",
             ProblemError(
                 503,
-                "broker-unavailable",
+                "service-unavailable",
                 "Service unavailable",
-                "The webhook could not be stored durably right now and was NOT accepted; "
-                f"retry with the same webhook-id after {retry} s.",
+                f"The webhook could not be stored durably right now ({exc.reason}) and was "
+                f"NOT accepted; retry with the same webhook-id after {retry} s.",
                 headers={"Retry-After": str(retry)},
             ),
         ) from None

@@ -5,10 +5,14 @@ Delivery contract (why this order):
 * The replay-guard row (tenant, webhook-id) is inserted first, inside a transaction
   that stays open until the broker acknowledged ``lead.received`` (acks=all). Only
   then is it committed and 202 returned — so a 202 always means the record is durable.
-* If the broker does not ack within ``ack_timeout_s`` the transaction rolls back (the
-  webhook-id is free again) and the caller gets 503: its retry will be accepted.
-  Should the timed-out record reach the topic later anyway, the retry republishes it
-  with the same deterministic ``event_id`` and consumers dedupe it.
+* The whole acceptance — a pooled connection, the guard, the broker's ack, the commit —
+  has ``ack_timeout_s``; past it the transaction rolls back (the webhook-id is free
+  again) and the caller gets 503: its retry will be accepted. (A deadline on the ack
+  alone let requests that queued for a connection during a broker stall answer 202
+  seconds after it.) Should the timed-out record reach the topic later anyway, the
+  retry republishes it with the same deterministic ``event_id`` and consumers dedupe it.
+* The ``lead.received`` record commits with the guard row (retained in the outbox), so
+  a broker that loses its data after the 202 loses nothing: a redrive re-publishes it.
 * A concurrent request with the same webhook-id blocks on the row until the first one
   commits (→ 200 duplicate) or rolls back (→ it proceeds itself).
 * Known duplicates are answered before any counting; the rate/quota reservation (one
@@ -30,6 +34,7 @@ from typing import Any
 from leadflow_contracts import LeadReceived, Producer, lead_id_for, received_event_id
 from leadflow_contracts.topics import LEAD_RECEIVED
 from servicekit.events import Outgoing, new_envelope
+from servicekit.faults import describe
 from servicekit.kafka import EventPublisher
 from servicekit.logging import get_logger
 
@@ -54,9 +59,14 @@ class RateLimited(Exception):
         self.retry_after_s = retry_after_s
 
 
-class BrokerUnavailable(Exception):
-    """``lead.received`` could not be made durable now (the broker did not acknowledge
-    in time, or the database failed); nothing was accepted, the sender should retry."""
+class NotDurable(Exception):
+    """``lead.received`` could not be made durable now — the broker did not acknowledge
+    it in time or the database failed (``reason``); nothing was accepted, the sender
+    should retry."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass
@@ -93,9 +103,10 @@ class WebhookAcceptor:
             occurred_at=received_at,
         )
         window = windows(received_at)
+        outgoing = Outgoing.of(LEAD_RECEIVED, envelope)
         reserved = False
         try:
-            async with self.ledger.connection() as db:
+            async with asyncio.timeout(self.ack_timeout_s), self.ledger.connection() as db:
                 try:
                     claim = await db.reserve_and_claim(
                         tenant=tenant.slug,
@@ -106,16 +117,17 @@ class WebhookAcceptor:
                         windows=window,
                         per_minute=tenant.tier.rate_per_minute,
                         per_month=tenant.tier.monthly_quota,
+                        record=outgoing.to_json(),
                     )
                 except asyncio.CancelledError:
                     raise
                 except ReservationUncertain as exc:
                     reserved = True
                     log.warning("replay guard failed", error=type(exc.__cause__).__name__)
-                    raise BrokerUnavailable() from exc
+                    raise NotDurable("database unavailable") from exc
                 except Exception as exc:  # e.g. a pooled connection the database dropped
                     log.warning("replay guard or reservation failed", error=type(exc).__name__)
-                    raise BrokerUnavailable() from exc
+                    raise NotDurable("database unavailable") from exc
                 if claim.known is not None:
                     return Accepted(claim.known, duplicate=True)
                 if claim.exhausted is not None:
@@ -127,23 +139,29 @@ class WebhookAcceptor:
                     raise RateLimited(claim.exhausted, retry)
                 reserved = True
                 try:
-                    await self._publish(Outgoing.of(LEAD_RECEIVED, envelope))
+                    await self.publisher.publish(outgoing)
                 except BaseException:
                     await db.rollback()  # the webhook-id is free again
                     raise
                 await db.commit()
                 return Accepted(lead_id, duplicate=False)
-        except (RateLimited, BrokerUnavailable, asyncio.CancelledError):
+        except (RateLimited, NotDurable, asyncio.CancelledError):
             if reserved:
                 await self._release(tenant.slug, window)
             raise
+        except TimeoutError as exc:
+            if reserved:
+                await self._release(tenant.slug, window)
+            log.warning("webhook not made durable in time", timeout_s=self.ack_timeout_s)
+            raise NotDurable("not acknowledged in time") from exc
         except Exception as exc:
             if reserved:
                 await self._release(tenant.slug, window)
-            # E.g. the commit failed after the ack: the record is on the topic but the
-            # guard row is not; the caller's retry republishes the same event_id.
-            log.error("accepting webhook failed", error=f"{type(exc).__name__}: {exc}")
-            raise BrokerUnavailable() from exc
+            # E.g. the broker refused the record, or the commit failed after the ack (the
+            # record is on the topic but the guard row is not; the caller's retry
+            # republishes the same event_id).
+            log.error("accepting webhook failed", error=type(exc).__name__)
+            raise NotDurable(describe(exc)) from exc
 
     async def _release(self, tenant: str, window: Windows) -> None:
         """Best effort on a fresh connection: the one that failed may be unusable."""
@@ -151,10 +169,3 @@ class WebhookAcceptor:
             await self.usage.release(tenant, window)
         except Exception as exc:
             log.error("could not release a reservation", error=type(exc).__name__)
-
-    async def _publish(self, record: Outgoing) -> None:
-        try:
-            await asyncio.wait_for(self.publisher.publish(record), self.ack_timeout_s)
-        except Exception as exc:
-            log.warning("lead.received not acknowledged", error=type(exc).__name__)
-            raise BrokerUnavailable() from exc
