@@ -134,6 +134,9 @@ class BrokerWatch:
         self._health = health
         self._retention = retention
         self._lost_since: datetime | None = None
+        # What this process emitted before its first look went to the same incarnation;
+        # a minute's margin for the database's clock against ours.
+        self._started_at = datetime.now(UTC) - timedelta(minutes=1)
 
     async def probe(self) -> tuple[str | None, list[str]]:
         """The broker's cluster id and the registry topics it does not have (asking
@@ -163,8 +166,8 @@ class BrokerWatch:
             self._health.fault("broker topics", f"missing: {', '.join(sorted(missing)[:5])}")
             return 0
         self._health.clear("broker topics")
-        if epoch is None:
-            await self._record_epoch(cluster_id or "unknown")  # the first look ever
+        if epoch is None:  # the first look ever
+            await self._record_epoch(cluster_id or "unknown", self._started_at)
             return 0
         if self._lost_since is None:
             return 0
@@ -196,8 +199,10 @@ class BrokerWatch:
             ).first()
         return (row.cluster_id, row.first_seen_at) if row is not None else None
 
-    async def _record_epoch(self, cluster_id: str) -> None:
+    async def _record_epoch(self, cluster_id: str, since: datetime | None = None) -> None:
         async with self._sessions() as session, session.begin():
             await session.execute(
-                epochs_table.insert().values(cluster_id=cluster_id, first_seen_at=func.now())
+                epochs_table.insert().values(
+                    cluster_id=cluster_id, first_seen_at=since or func.now()
+                )
             )

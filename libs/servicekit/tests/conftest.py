@@ -12,6 +12,7 @@ from leadflow_contracts.topics import LEAD_CREATED, LEAD_RECEIVED
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from servicekit.batch import BatchConsumer
+from servicekit.db import sqlalchemy_url
 from servicekit.events import Outgoing, new_envelope
 from servicekit.inbox import claim_batch, store_outputs
 from servicekit.inbox import metadata as inbox_metadata
@@ -21,7 +22,7 @@ from servicekit.redrive import metadata as redrive_metadata
 from servicekit.runtime import Runtime
 from servicekit.settings import ServiceSettings
 from servicekit.telemetry import create_tracer_provider
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 
 @pytest.fixture
@@ -45,7 +46,19 @@ def spans() -> InMemorySpanExporter:
 
 
 @pytest.fixture
-async def runtime(settings: ServiceSettings, spans: InMemorySpanExporter) -> AsyncIterator[Runtime]:
+async def tables(settings: ServiceSettings) -> None:
+    """servicekit's own tables (inbox, outbox, broker epochs) in the test's database."""
+    engine = create_async_engine(sqlalchemy_url(settings.database_url))
+    async with engine.begin() as conn:
+        for metadata in (inbox_metadata, outbox_metadata, redrive_metadata):
+            await conn.run_sync(metadata.create_all)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def runtime(
+    settings: ServiceSettings, spans: InMemorySpanExporter, tables: None
+) -> AsyncIterator[Runtime]:
     await ensure_topics(
         settings.kafka_bootstrap_servers,
         [LEAD_RECEIVED, LEAD_CREATED],
@@ -53,10 +66,6 @@ async def runtime(settings: ServiceSettings, spans: InMemorySpanExporter) -> Asy
     )
     provider = create_tracer_provider("kit-test", "0", None, (SimpleSpanProcessor(spans),))
     rt = Runtime.build(settings, tracer_provider=provider)
-    async with rt.engine.begin() as conn:
-        await conn.run_sync(inbox_metadata.create_all)
-        await conn.run_sync(outbox_metadata.create_all)
-        await conn.run_sync(redrive_metadata.create_all)
     yield rt
     await rt.stop()
 

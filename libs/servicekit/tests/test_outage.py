@@ -14,9 +14,6 @@ from leadflow_contracts import Envelope, LeadReceived
 from leadflow_contracts.topics import LEAD_RECEIVED
 from servicekit.events import Outgoing
 from servicekit.http import create_http_app
-from servicekit.inbox import metadata as inbox_metadata
-from servicekit.outbox import metadata as outbox_metadata
-from servicekit.redrive import metadata as redrive_metadata
 from servicekit.runtime import Runtime
 from servicekit.settings import ServiceSettings
 from servicekit.testing.faults import TcpProxy
@@ -35,7 +32,7 @@ async def proxy(settings: ServiceSettings) -> AsyncIterator[TcpProxy]:
     await proxy.stop()
 
 
-@pytest.mark.usefixtures("registry_topics")
+@pytest.mark.usefixtures("registry_topics", "tables")
 async def test_database_outage_is_a_503_and_a_pause_never_a_dead_letter(
     settings: ServiceSettings,
     proxy: TcpProxy,
@@ -45,8 +42,6 @@ async def test_database_outage_is_a_503_and_a_pause_never_a_dead_letter(
 ) -> None:
     direct = Runtime.build(settings)
     async with direct.engine.begin() as conn:
-        for metadata in (inbox_metadata, outbox_metadata, redrive_metadata):
-            await conn.run_sync(metadata.create_all)
         await conn.execute(text("CREATE TABLE handled (webhook_id text PRIMARY KEY)"))
     await direct.engine.dispose()
     via_proxy = make_url(settings.database_url).set(host="127.0.0.1", port=proxy.port)

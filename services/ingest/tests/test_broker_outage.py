@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
@@ -100,3 +104,60 @@ async def test_dropped_database_connections_cost_at_most_a_503_never_a_lost_lead
                 timeout_s=30,
                 what="the lead to flow to lead.created after the reconnect",
             )
+
+
+async def test_webhooks_queued_behind_a_stalled_broker_answer_503_within_the_timeout(
+    ready: Settings, kit: Any, make_slug: Any
+) -> None:
+    """The broker freezes (SIGSTOP) with six times more webhooks in flight than the pool
+    has connections. Each is answered 503 within its deadline — the ones that queued for
+    a connection too (a deadline on the ack alone answered the last of them after six
+    deadlines, and with 202 if the broker had thawed by then); the senders' retries are
+    accepted once it is back, each lead once. The bound checked is the contract (3x the
+    deadline, for a noisy machine), not a speed."""
+    port = free_port()
+    broker = EmbeddedKafka(port=port).start()
+    settings = ready.model_copy(
+        update={
+            "kafka_bootstrap_servers": broker.bootstrap_servers,
+            "broker_ack_timeout_s": 1.0,
+            "db_pool_size": 2,
+            "db_pool_max_overflow": 0,
+        }
+    )
+    try:
+        await ensure_topics(broker.bootstrap_servers, SPECS, name_prefix=settings.topic_prefix)
+        with TestClient(create_app(settings)) as client:
+            acme = kit.provision(client, make_slug("acme"))
+            warm_raw, warm_headers = kit.signed(acme.secret, {"email": "warm@corp.example"})
+            assert client.post(acme.url, content=warm_raw, headers=warm_headers).status_code == 202
+            signed = [kit.signed(acme.secret, {"email": f"s{n}@corp.example"}) for n in range(12)]
+
+            def send(webhook: tuple[bytes, dict[str, str]]) -> tuple[Any, float]:
+                started = time.monotonic()
+                answer = client.post(acme.url, content=webhook[0], headers=webhook[1])
+                return answer, time.monotonic() - started
+
+            assert broker.pid is not None
+            os.kill(broker.pid, signal.SIGSTOP)
+            try:
+                with ThreadPoolExecutor(len(signed)) as pool:
+                    timed = list(pool.map(send, signed))
+            finally:
+                os.kill(broker.pid, signal.SIGCONT)
+            frozen = [answer for answer, _ in timed]
+            assert [a.status_code for a in frozen] == [503] * len(signed), [a.text for a in frozen]
+            assert max(took for _, took in timed) < 3 * settings.broker_ack_timeout_s, timed
+            assert all("not acknowledged in time" in a.json()["detail"] for a in frozen)
+
+            async def all_accepted() -> bool:
+                answers = [client.post(acme.url, content=r, headers=h) for r, h in signed]
+                return all(a.status_code in (200, 202) for a in answers)
+
+            await eventually(all_accepted, timeout_s=30, interval_s=0.5, what="the retries")
+            lead_ids = {
+                client.post(acme.url, content=r, headers=h).json()["lead_id"] for r, h in signed
+            }
+            assert len(lead_ids) == len(signed)
+    finally:
+        broker.stop()
