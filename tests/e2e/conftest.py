@@ -50,6 +50,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from prometheus_client.parser import text_string_to_metric_families
 from servicekit.auth import mint_token
+from servicekit.db import with_database
 from servicekit.testing.helpers import TopicReader, eventually
 from standardwebhooks.webhooks import Webhook
 
@@ -169,11 +170,17 @@ class Deployment:
     urls: dict[str, str]
     jwt_secret: str
     bootstrap_servers: str
-    #: A PostgreSQL server URL where each service's database ``leadflow_<name>`` lives.
+    #: A PostgreSQL server URL where each service's database ``<prefix><name>`` lives.
     database_url: str | None
     log_dir: Path | None
     spans: SpanCollector | None
     live: bool
+    database_prefix: str = "leadflow_"
+
+    def service_database_url(self, service: str) -> str | None:
+        if self.database_url is None:
+            return None
+        return with_database(self.database_url, self.database_prefix + service)
 
     def log_path(self, service: str) -> Path | None:
         return self.log_dir / f"{service}.log" if self.log_dir else None
@@ -253,7 +260,11 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     env.update(STACK_ENV)
     env["OTEL_EXPORTER_OTLP_ENDPOINT"] = spans.endpoint
     stack = Stack(
-        data_dir=tmp_path_factory.mktemp("leadflow-stack"), port_offset=_free_offset(), env=env
+        data_dir=tmp_path_factory.mktemp("leadflow-stack"),
+        port_offset=_free_offset(),
+        env=env,
+        database_prefix=f"leadflow_e2e_{uuid.uuid4().hex[:8]}_",
+        drop_databases=True,
     )
     try:
         stack.start(timeout_s=180)
@@ -262,6 +273,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             jwt_secret=stack.jwt_secret,
             bootstrap_servers=stack.bootstrap_servers,
             database_url=stack.database_url,
+            database_prefix=stack.database_prefix,
             log_dir=stack.data_dir / "logs",
             spans=spans,
             live=False,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import orjson
 import psycopg
 import pytest
-from servicekit.db import with_database
 from servicekit.testing.helpers import eventually
 
 UNKNOWN_KIND_RULE = {
@@ -22,10 +21,9 @@ UNKNOWN_KIND_RULE = {
 }
 
 
-async def _store_unloadable_version(database_url: str, slug: str) -> int:
+async def _store_unloadable_version(url: str, slug: str) -> int:
     """What a newer release (or a hand edit) leaves behind: a stored version this
     release cannot validate. The API refuses to create one, so it is written in SQL."""
-    url = with_database(database_url, "leadflow_scoring")
     async with await psycopg.AsyncConnection.connect(url) as conn:
         row = await (
             await conn.execute(
@@ -65,7 +63,9 @@ async def test_poison_lead_dead_lettered_fixed_replayed_completes_once(
     team = await api.create_team(tenant.slug, "poison", strategy="least_loaded")
     rep = await api.create_rep(tenant.slug, "paula", team)
     await api.put_routing_rules(tenant.slug, default_team=team)
-    broken_version = await _store_unloadable_version(deployment.database_url, tenant.slug)
+    broken_version = await _store_unloadable_version(
+        deployment.service_database_url("scoring"), tenant.slug
+    )
     assert broken_version == good_version + 1
     current = await api.get_scoring(tenant.slug)
     assert current["version"] == broken_version

@@ -24,7 +24,7 @@ from typing import IO
 
 import httpx
 from leadflow_contracts import REGISTRY
-from servicekit.db import ensure_database, with_database
+from servicekit.db import drop_database, ensure_database, with_database
 from servicekit.embedded import EmbeddedKafka, EmbeddedPostgres, free_port
 from servicekit.kafka import ensure_topics
 from servicekit.settings import DEV_JWT_SECRET
@@ -92,6 +92,11 @@ class Stack:
     port_offset: int = 0
     services: list[str] = field(default_factory=available_services)
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    #: Each service's database is ``<database_prefix><service>``. A test run on a shared
+    #: server gives its own prefix (and ``drop_databases``): runs of different code must
+    #: not migrate each other's databases.
+    database_prefix: str = "leadflow_"
+    drop_databases: bool = False
     kafka: EmbeddedKafka | None = None
     postgres: EmbeddedPostgres | None = None
     bootstrap_servers: str = ""
@@ -142,7 +147,7 @@ class Stack:
         env.update(
             {
                 "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
-                "DATABASE_URL": with_database(self.database_url, f"leadflow_{name}"),
+                "DATABASE_URL": with_database(self.database_url, self.database_prefix + name),
                 "LEADFLOW_HTTP_PORT": str(SERVICE_PORTS[name] + self.port_offset),
                 "LEADFLOW_DEV_MODE": env.get("LEADFLOW_DEV_MODE", "true"),
                 "LEADFLOW_ADMIN_JWT_SECRET": self.jwt_secret,
@@ -196,6 +201,9 @@ class Stack:
                 svc.process.wait(timeout=5)
             svc.log.close()
         self.running.clear()
+        if self.drop_databases and self.database_url:
+            for name in self.services:
+                drop_database(with_database(self.database_url, self.database_prefix + name))
         if self.postgres:
             self.postgres.stop()
             self.postgres = None

@@ -1,38 +1,52 @@
-"""Envelope consumers with one database transaction per batch (``ConsumerEngine``).
+"""Envelope consumers with the inbox and one database transaction per batch.
 
-``BatchConsumer`` is the engine for one envelope topic whose batch function takes the
-batch's transaction: ``handle(session, envelopes) -> {event_id: Handled}`` gets every
-valid, distinct envelope of the batch. Handlers claim their inputs with
-``servicekit.inbox.claim_batch`` and record outputs with ``store_outputs`` in the
-transaction they are given, and must decide a batch exactly as one-by-one handling in
-batch order would (the engine's one-by-one fallback relies on it). Delivery, fault and
-tracing rules are the engine's (``servicekit.engine``).
+``BatchConsumer`` is the ``ConsumerEngine`` for one envelope topic whose service hands it
+a batch function ``decide(session, envelopes) -> {event_id: Handled}``. In the batch's
+transaction the engine first claims every event id in the inbox (``servicekit.inbox``):
+``decide`` gets only the envelopes never handled before, in batch order, and their
+outputs are recorded with the state change; an id handled before decides nothing again —
+its stored outputs are re-published as they were (outcome ``"duplicate"``). ``decide``
+must decide a batch exactly as one-by-one handling in batch order would (the engine's
+one-by-one fallback relies on it). Delivery, fault and tracing rules are the engine's
+(``servicekit.engine``).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, cast
 
 from aiokafka import ConsumerRecord
 from leadflow_contracts import Envelope, TopicSpec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.consumer import parse_envelope
-from servicekit.engine import ConsumerEngine, H, Item
+from servicekit.engine import ConsumerEngine, H, Handled, Item
+from servicekit.events import Outgoing
+from servicekit.inbox import claim_batch, store_outputs
 from servicekit.runtime import Runtime
 
-#: ``handle(session, envelopes) -> {event_id: Handled}`` inside the batch's transaction.
+#: ``decide(session, fresh envelopes) -> {event_id: Handled}`` inside the batch's transaction.
 BatchHandler = Callable[[AsyncSession, list[Envelope[Any]]], Awaitable[Mapping[uuid.UUID, H]]]
 BatchItem = Item[Envelope[Any]]
 
 
-class BatchConsumer(ConsumerEngine[Envelope[Any], H]):
-    """One envelope topic, one consumer group, one transaction per batch.
+@dataclass(frozen=True)
+class Replayed:
+    """An input the inbox had seen: its stored outputs, re-published unchanged."""
+
+    outputs: Sequence[Outgoing]
+    outcome: str = "duplicate"
+
+
+class BatchConsumer(ConsumerEngine[Envelope[Any], Handled], Generic[H]):
+    """One envelope topic, one consumer group, the inbox, one transaction per batch.
 
     ``parse`` turns a record into an envelope or raises ``InvalidMessage`` (default: the
-    topic's envelope model); ``observe`` runs once per handled record (service metrics).
+    topic's envelope model); ``observe`` runs once per newly decided record (service
+    metrics), not for inbox replays.
     """
 
     def __init__(
@@ -40,14 +54,26 @@ class BatchConsumer(ConsumerEngine[Envelope[Any], H]):
         runtime: Runtime,
         spec: TopicSpec,
         group: str,
-        handle: BatchHandler[H],
+        decide: BatchHandler[H],
         *,
         parse: Callable[[ConsumerRecord[Any, Any]], Envelope[Any]] | None = None,
         observe: Callable[[BatchItem, H], None] | None = None,
     ) -> None:
-        async def in_transaction(envelopes: list[Envelope[Any]]) -> Mapping[Any, H]:
+        async def in_transaction(envelopes: list[Envelope[Any]]) -> Mapping[Any, Handled]:
             async with runtime.sessions() as session, session.begin():
-                return await handle(session, envelopes)
+                claimed = await claim_batch(session, group, spec.name, envelopes)
+                handled: dict[uuid.UUID, Handled] = {
+                    event_id: Replayed(outputs) for event_id, outputs in claimed.seen.items()
+                }
+                if claimed.fresh:
+                    decided = await decide(session, claimed.fresh)
+                    await store_outputs(session, group, {e: d.outputs for e, d in decided.items()})
+                    handled.update(decided)
+                return handled
+
+        def observe_decided(item: BatchItem, done: Handled) -> None:
+            if observe is not None and not isinstance(done, Replayed):
+                observe(item, cast(H, done))
 
         super().__init__(
             runtime,
@@ -55,7 +81,7 @@ class BatchConsumer(ConsumerEngine[Envelope[Any], H]):
             group,
             in_transaction,
             parse=parse or (lambda record: parse_envelope(spec, record.value)),
-            observe=observe,
+            observe=observe_decided,
             log_context=lambda e: {
                 "correlation_id": e.correlation_id,
                 "tenant_id": e.tenant_id,

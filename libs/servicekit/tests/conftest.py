@@ -14,7 +14,6 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from servicekit.batch import BatchConsumer
 from servicekit.db import sqlalchemy_url
 from servicekit.events import Outgoing, new_envelope
-from servicekit.inbox import claim_batch, store_outputs
 from servicekit.inbox import metadata as inbox_metadata
 from servicekit.kafka import ensure_topics
 from servicekit.outbox import metadata as outbox_metadata
@@ -103,19 +102,14 @@ class Result:
 
 @pytest.fixture
 def subscribe() -> Callable[[Runtime, str, PerRecord], None]:
-    """Registers a batch consumer with the inbox that calls ``per_record`` for each fresh
-    envelope of ``lead.received`` (what a service's batch function does)."""
+    """Registers a batch consumer of ``lead.received`` whose batch function calls
+    ``per_record`` for each envelope the inbox has not seen (what a service's does)."""
 
     def register(runtime: Runtime, group: str, per_record: PerRecord) -> None:
         async def handle(
-            session: AsyncSession, envelopes: list[Envelope[Any]]
+            session: AsyncSession, fresh: list[Envelope[Any]]
         ) -> Mapping[uuid.UUID, Result]:
-            claimed = await claim_batch(session, group, LEAD_RECEIVED.name, envelopes)
-            done = {e: Result("duplicate", outs) for e, outs in claimed.seen.items()}
-            for envelope in claimed.fresh:
-                done[envelope.event_id] = Result("ok", await per_record(session, envelope))
-            await store_outputs(session, group, {e: r.outputs for e, r in done.items()})
-            return done
+            return {e.event_id: Result("ok", await per_record(session, e)) for e in fresh}
 
         BatchConsumer(runtime, LEAD_RECEIVED, group, handle).register(max_records=50, timeout_ms=50)
 

@@ -13,7 +13,6 @@ from leadflow_contracts import Envelope, LeadReceived, Producer, lead_id_for, re
 from leadflow_contracts.topics import LEAD_RECEIVED
 from servicekit.batch import BatchConsumer
 from servicekit.events import Outgoing, new_envelope
-from servicekit.inbox import claim_batch
 from servicekit.runtime import Runtime
 from servicekit.testing.helpers import eventually
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,7 +43,7 @@ async def test_dead_lettered_record_is_applied_once_after_replays(dlq: Any, uniq
     broken, healthy = _lead(tenant, f"wh-1-{unique}"), _lead(tenant, f"wh-2-{unique}")
     rule_set_loads = False
     applied: list[uuid.UUID] = []  # state changes (once per event, thanks to the inbox)
-    seen_again: list[uuid.UUID] = []  # deliveries the inbox recognised
+    deliveries: list[uuid.UUID] = []  # every time the consumer was handed the event
     consumer = Runtime.build(dlq.settings.model_copy(update={"retry_max_attempts": 2}))
 
     @dataclass(frozen=True)
@@ -52,18 +51,18 @@ async def test_dead_lettered_record_is_applied_once_after_replays(dlq: Any, uniq
         outcome: str
         outputs: tuple[Outgoing, ...] = ()
 
-    async def handle(session: AsyncSession, envelopes: list[Envelope[Any]]) -> dict[Any, Done]:
-        claimed = await claim_batch(session, group, LEAD_RECEIVED.name, envelopes)
-        seen_again.extend(claimed.seen)
-        for envelope in claimed.fresh:
+    async def decide(session: AsyncSession, fresh: list[Envelope[Any]]) -> dict[Any, Done]:
+        for envelope in fresh:  # only what the inbox has not seen
             if envelope.event_id == broken.event_id and not rule_set_loads:
                 raise RuntimeError("rule set failed to load")
-        applied.extend(e.event_id for e in claimed.fresh)
-        return {
-            e.event_id: Done("duplicate" if e.event_id in claimed.seen else "ok") for e in envelopes
-        }
+        applied.extend(e.event_id for e in fresh)
+        return {e.event_id: Done("ok") for e in fresh}
 
-    BatchConsumer(consumer, LEAD_RECEIVED, group, handle).register(max_records=10, timeout_ms=50)
+    def observe(item: Any, done: Done) -> None:
+        deliveries.append(item.value.event_id)
+
+    engine = BatchConsumer(consumer, LEAD_RECEIVED, group, decide, observe=observe)
+    engine.register(max_records=10, timeout_ms=50)
     await consumer.start()
     try:
         for envelope in (broken, healthy):
@@ -86,11 +85,16 @@ async def test_dead_lettered_record_is_applied_once_after_replays(dlq: Any, uniq
         replay = await dlq.http.post(f"/v1/dead-letters/{record['id']}:replay", headers=token)
         assert replay.status_code == 200, replay.text
         await eventually(lambda: probe(broken.event_id in applied), what="the replay applied")
-        # A second replay reaches the consumer too, and is a no-op: the inbox has seen it.
+        # A second replay reaches the consumer too, and is a no-op: the inbox has seen it
+        # (the engine counts it as a duplicate, and nothing is decided again).
+        metrics = consumer.metrics
+        duplicates = metrics.leads_processed.labels(metrics.service, "duplicate")
+        before = duplicates._value.get()
         replay = await dlq.http.post(f"/v1/dead-letters/{record['id']}:replay", headers=token)
         assert replay.status_code == 200, replay.text
-        await eventually(lambda: probe(broken.event_id in seen_again), what="the second replay")
+        await eventually(lambda: probe(duplicates._value.get() > before), what="the second replay")
         assert applied == [healthy.event_id, broken.event_id]
+        assert deliveries.count(broken.event_id) == 1
         assert len(await stored()) == 1, "nothing new was dead-lettered"
     finally:
         await consumer.stop()

@@ -45,7 +45,6 @@ class ReceivedConsumer(BatchConsumer[Handled]):
         ) -> Mapping[uuid.UUID, Handled]:
             return await ingest_batch(
                 session,
-                group,
                 envelopes,
                 tenants=tenants,
                 producer=runtime.producer,

@@ -1,12 +1,11 @@
 """``lead.received`` → normalized, de-duplicated ``sales.lead.created``, a batch at a time.
 
-Per batch, in one transaction: one inbox claim for every event id (the stored outputs of
-ids seen before are returned, so a redelivery re-publishes the very same records), then
-every new lead is normalized, the contact locks of all of them are taken in one
-statement, one statement finds each lead's earliest stored duplicate, the batch's own
-earlier leads are matched in memory (``domain.duplicates``), all leads are inserted in
-one statement and all outputs recorded in the inbox in one statement (a redelivery
-re-emits them byte for byte: ``Outgoing.value_bytes`` sorts keys).
+Per batch, in one transaction (``servicekit.batch.BatchConsumer`` claims the event ids in
+the inbox first and records the outputs after, so a redelivery re-publishes the very same
+records): every new lead is normalized, the contact locks of all of them are taken in
+one statement, one statement finds each lead's earliest stored duplicate, the batch's own
+earlier leads are matched in memory (``domain.duplicates``), and all leads are inserted
+in one statement.
 
 Equivalent to handling the events one by one in batch order (the one-by-one fallback of
 ``servicekit.batch`` relies on it). A payload that can never become a lead (unknown
@@ -24,8 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from leadflow_contracts import Envelope, Lead, LeadCreated, LeadReceived, Producer
-from leadflow_contracts.topics import LEAD_CREATED, LEAD_RECEIVED
-from servicekit import inbox
+from leadflow_contracts.topics import LEAD_CREATED
 from servicekit.errors import InvalidMessage
 from servicekit.events import Outgoing, new_envelope
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,7 +46,7 @@ _YIELD_EVERY = 25
 
 @dataclass
 class Handled:
-    """``outcome`` ``created`` or ``duplicate`` (inbox hit: stored outputs re-published)."""
+    """What became of one new ``lead.received``: ``outcome`` ``created``."""
 
     outcome: str
     outputs: list[Outgoing] = field(default_factory=list)
@@ -82,18 +80,16 @@ async def to_lead(envelope: Envelope[Any], tenants: TenantConfigCache) -> Lead:
 
 async def ingest_batch(
     session: AsyncSession,
-    group: str,
-    envelopes: Sequence[Envelope[Any]],
+    fresh: Sequence[Envelope[Any]],
     *,
     tenants: TenantConfigCache,
     producer: Producer,
     duplicate_window: timedelta,
     clock: Callable[[], datetime],
 ) -> dict[uuid.UUID, Handled]:
-    """Handle ``envelopes`` (distinct event ids, in order) inside ``session``'s transaction."""
-    batch = await inbox.claim_batch(session, group, LEAD_RECEIVED.name, envelopes)
-    handled = {e: Handled("duplicate", outputs) for e, outputs in batch.seen.items()}
-    fresh, claimed = batch.fresh, batch.fresh_ids
+    """Ingest ``fresh`` (distinct event ids never handled before, in order) inside
+    ``session``'s transaction (the inbox claim and outputs are ``BatchConsumer``'s)."""
+    handled: dict[uuid.UUID, Handled] = {}
     leads = []
     for n, envelope in enumerate(fresh, 1):
         leads.append(await to_lead(envelope, tenants))
@@ -131,5 +127,4 @@ async def ingest_batch(
         handled[envelope.event_id] = Handled(
             "created", [Outgoing.of(LEAD_CREATED, created)], waited
         )
-    await inbox.store_outputs(session, group, {e: handled[e].outputs for e in claimed})
     return handled

@@ -43,7 +43,7 @@ class QualifiedConsumer(BatchConsumer[Handled]):
         async def handle(
             session: AsyncSession, envelopes: list[Envelope[Any]]
         ) -> Mapping[uuid.UUID, Handled]:
-            return await route_batch(session, deps, group, envelopes, clock)
+            return await route_batch(session, deps, envelopes, clock)
 
         def observe(item: BatchItem, done: Handled) -> None:
             if done.outcome in ("assigned", "routing_failed"):

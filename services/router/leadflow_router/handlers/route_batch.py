@@ -1,16 +1,17 @@
 """Routing a batch of ``lead.qualified`` events in one transaction.
 
-Per batch, whatever its size: one inbox claim for every event id, one look-up of leads
-that already have an outcome, the tenants' rules, the matched teams locked once (in a
+Per batch, whatever its size (``servicekit.batch.BatchConsumer`` claims the event ids in
+the inbox first and records the outputs after): one look-up of leads that already have
+an outcome, the tenants' rules, the matched teams locked once (in a
 fixed order), their reps' live load, the account owners; then every lead is decided in
 memory, in order, each decision updating the state the next one reads
 (``domain.batch.BatchState``); then one insert of the assignments, one of the work items,
-the reps' last assignment, the rotation counters, the owners and the inbox outputs.
+the reps' last assignment, the rotation counters and the owners.
 
 Guarantees (same as handling the events one by one, see ``README``):
 
-* an event id seen before (inbox) decides nothing again; its stored outputs are returned
-  so the caller re-publishes them (same deterministic ids);
+* an event id seen before (inbox) never reaches this function: its stored outputs are
+  re-published as they were (same deterministic ids);
 * a lead that already has an outcome, or gets one from an earlier event of this batch,
   is not routed again; the unique constraints stay the last word (``OutcomeConflict``
   rolls the batch back if another transaction got there first);
@@ -27,8 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from leadflow_contracts import Envelope, LeadQualified, derived_event_id
-from leadflow_contracts.topics import LEAD_ASSIGNED, LEAD_QUALIFIED, LEAD_ROUTING_FAILED
-from servicekit import inbox
+from leadflow_contracts.topics import LEAD_ASSIGNED, LEAD_ROUTING_FAILED
 from servicekit.events import Outgoing
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,8 +51,8 @@ from leadflow_router.handlers.outcome import RoutingDeps
 
 @dataclass
 class Handled:
-    """What became of one input event: ``outcome`` is ``assigned``, ``routing_failed``,
-    ``already_routed`` (decided nothing) or ``duplicate`` (inbox hit, outputs re-emitted)."""
+    """What became of one new input event: ``outcome`` is ``assigned``, ``routing_failed``
+    or ``already_routed`` (decided nothing)."""
 
     outcome: str
     outputs: list[Outgoing] = field(default_factory=list)
@@ -71,14 +71,12 @@ class _Pending:
 async def route_batch(
     session: AsyncSession,
     deps: RoutingDeps,
-    group: str,
-    envelopes: Sequence[Envelope[Any]],
+    fresh: Sequence[Envelope[Any]],
     clock: Callable[[], datetime],
 ) -> dict[uuid.UUID, Handled]:
-    """Handle ``envelopes`` (distinct event ids, in order) inside ``session``'s transaction."""
-    batch = await inbox.claim_batch(session, group, LEAD_QUALIFIED.name, envelopes)
-    handled = {e: Handled("duplicate", outputs) for e, outputs in batch.seen.items()}
-    fresh, claimed = batch.fresh, batch.fresh_ids
+    """Route ``fresh`` (distinct event ids never handled before, in order) inside
+    ``session``'s transaction (the inbox claim and outputs are ``BatchConsumer``'s)."""
+    handled: dict[uuid.UUID, Handled] = {}
     routed = await routed_leads(session, {e.lead_id for e in fresh if e.lead_id})
     todo: list[Envelope[Any]] = []
     for envelope in fresh:
@@ -123,9 +121,6 @@ async def route_batch(
         payload = events.routing_failed(item)
         out = events.caused(LEAD_ROUTING_FAILED, payload, producer=deps.producer, cause=p.envelope)
         handled[p.envelope.event_id] = Handled("routing_failed", [out])
-    await inbox.store_outputs(
-        session, group, {e: h.outputs for e, h in handled.items() if e in claimed}
-    )
     return handled
 
 

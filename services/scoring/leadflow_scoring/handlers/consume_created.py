@@ -49,7 +49,7 @@ class CreatedConsumer(BatchConsumer[Handled]):
         async def handle(
             session: AsyncSession, envelopes: list[Envelope[Any]]
         ) -> Mapping[uuid.UUID, Handled]:
-            return await score_batch(session, group, envelopes, producer, clock)
+            return await score_batch(session, envelopes, producer, clock)
 
         def observe(item: BatchItem, done: Handled) -> None:
             if done.waited_s is not None:  # scored now, not a redelivery

@@ -1,11 +1,10 @@
 """Scoring a batch of ``sales.lead.created`` events in one transaction.
 
-Per batch, whatever its size: one inbox claim for every event id (stored outputs of the
-ids seen before are returned, so the caller re-publishes the very same records), one
-read of the current rule set of every tenant in the batch (the default stored as version
-1 for tenants that have none yet), each validated once; then every new lead is scored in
-memory and the outputs of all of them are recorded in the inbox in one statement (a
-redelivery re-emits them byte for byte: ``Outgoing.value_bytes`` sorts keys).
+Per batch, whatever its size (``servicekit.batch.BatchConsumer`` claims the event ids in
+the inbox first and records the outputs after, so a redelivery re-emits them byte for
+byte): one read of the current rule set of every tenant in the batch (the default stored
+as version 1 for tenants that have none yet), each validated once; then every new lead
+is scored in memory.
 
 Equivalent to handling the events one by one in batch order, which the one-by-one
 fallback of ``servicekit.batch`` relies on: scoring a lead changes no state another lead
@@ -26,8 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from leadflow_contracts import Envelope, LeadCreated, LeadQualified, Producer
-from leadflow_contracts.topics import LEAD_CREATED, LEAD_QUALIFIED, LEAD_SCORED
-from servicekit import inbox
+from leadflow_contracts.topics import LEAD_QUALIFIED, LEAD_SCORED
 from servicekit.events import Outgoing, new_envelope
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,8 +36,8 @@ from leadflow_scoring.domain.rules import RuleSet
 
 @dataclass
 class Handled:
-    """What became of one input event: ``outcome`` is ``qualified``, ``not_qualified`` or
-    ``duplicate`` (inbox hit: its stored outputs are re-published, nothing is scored)."""
+    """What became of one new input event: ``outcome`` is ``qualified`` or
+    ``not_qualified``."""
 
     outcome: str
     outputs: list[Outgoing] = field(default_factory=list)
@@ -75,15 +73,13 @@ def outputs_for(
 
 async def score_batch(
     session: AsyncSession,
-    group: str,
-    envelopes: Sequence[Envelope[Any]],
+    fresh: Sequence[Envelope[Any]],
     producer: Producer,
     clock: Callable[[], datetime],
 ) -> dict[uuid.UUID, Handled]:
-    """Handle ``envelopes`` (distinct event ids, in order) inside ``session``'s transaction."""
-    batch = await inbox.claim_batch(session, group, LEAD_CREATED.name, envelopes)
-    handled = {e: Handled("duplicate", outputs) for e, outputs in batch.seen.items()}
-    fresh, claimed = batch.fresh, batch.fresh_ids
+    """Score ``fresh`` (distinct event ids never handled before, in order) inside
+    ``session``'s transaction (the inbox claim and outputs are ``BatchConsumer``'s)."""
+    handled: dict[uuid.UUID, Handled] = {}
     versions = await rule_store.current_of(session, {e.payload.lead.tenant_id for e in fresh})
     rule_sets = {tenant: version.load() for tenant, version in versions.items()}
     for envelope in fresh:
@@ -94,5 +90,4 @@ async def score_batch(
         waited = (at - lead.received_at).total_seconds()
         outcome = "qualified" if qualified else "not_qualified"
         handled[envelope.event_id] = Handled(outcome, outputs, waited)
-    await inbox.store_outputs(session, group, {e: handled[e].outputs for e in claimed})
     return handled
