@@ -511,7 +511,7 @@ class Api:
         return await self.json(
             "router",
             "PUT",
-            f"/v1/reps/{rep_id}/presence",
+            f"/v1/tenants/{slug}/reps/{rep_id}/presence",
             json={"presence": presence},
             role="operator",
             tenant=slug,

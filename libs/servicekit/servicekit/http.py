@@ -12,6 +12,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from servicekit.data_errors import install_input_backstop
 from servicekit.problems import install_problem_handlers
 from servicekit.runtime import Runtime
 
@@ -78,6 +79,7 @@ def create_http_app(
     app.state.runtime = runtime
     app.state.jwt_secret = jwt_secret
     install_problem_handlers(app)
+    install_input_backstop(app)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

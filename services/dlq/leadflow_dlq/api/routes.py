@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from servicekit.auth import Principal, Role, require
+from servicekit.inputs import INT4_MAX, Key, Name, SearchText
 from servicekit.problems import ProblemError
 
 from leadflow_dlq.adapters import store
@@ -69,13 +70,13 @@ async def _detail(request: Request, dead_letter_id: uuid.UUID, principal: Princi
 async def list_dead_letters(
     request: Request,
     principal: Principal = OPERATOR,
-    topic: Annotated[str | None, Query(description="Original topic (registry name).")] = None,
+    topic: Annotated[Name | None, Query(description="Original topic (registry name).")] = None,
     status: StatusName | None = None,
-    tenant: str | None = None,
+    tenant: Key | None = None,
     error: Annotated[
-        str | None, Query(description="Substring of the exception class or message.")
+        SearchText | None, Query(description="Substring of the exception class or message.")
     ] = None,
-    limit: Annotated[int, Query(ge=1)] = 50,
+    limit: Annotated[int, Query(ge=1, le=INT4_MAX)] = 50,
     after: Annotated[uuid.UUID | None, Query(description="Id of the last item seen.")] = None,
 ) -> Any:
     if tenant is not None:

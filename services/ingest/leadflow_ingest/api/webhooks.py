@@ -2,7 +2,8 @@
 
 Checks, in order: 415 content type → 413 size (read with a hard limit) → 401
 Standard Webhooks signature (one uniform body for every authentication failure) →
-400 JSON → 422 source schema (+ usable email or phone) → replay guard (200 duplicate)
+400 JSON → 422 what the pipeline cannot carry (NUL, nesting deeper than 32, integers
+beyond 64 bits) and the source schema (+ usable email or phone) → replay guard (200 duplicate)
 → 429 rate/quota → publish and wait for the broker's ack (503) → 202.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from servicekit.inputs import dotted, json_problem
 from servicekit.logging import bind_event_context, get_logger
 from servicekit.problems import ProblemError
 
@@ -147,6 +149,11 @@ async def receive_webhook(tenant: str, source: str, request: Request) -> JSONRes
     try:
         if not isinstance(body, dict):
             raise UnusableLead([("", "the payload must be a JSON object")])
+        # What jsonb, the envelope's parser or the outbox could not carry is refused
+        # here: accepting it would lose it later (dead letter, or a 503 forever).
+        uncarriable = json_problem(body)
+        if uncarriable is not None:
+            raise UnusableLead([(dotted(uncarriable[0]), uncarriable[1])])
         # The worker runs the same normalization; refusing here keeps garbage off the topic.
         normalize(
             parse_body(adapter, body),

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request
 from leadflow_contracts.routing import Candidate
 from servicekit.auth import Principal, Role, require
+from servicekit.inputs import Key, Name
 from servicekit.outbox import stage
 from servicekit.problems import ProblemError
 from sqlalchemy import select, update
@@ -35,10 +36,10 @@ def _item(row: dict[str, Any]) -> Any:
 
 @router.get("/v1/tenants/{slug}/work-queue")
 async def list_items(
-    slug: str,
+    slug: Key,
     request: Request,
     status: Status = "open",
-    team_id: str | None = None,
+    team_id: Name | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
     principal: Principal = VIEWER,
 ) -> Any:
@@ -114,8 +115,8 @@ async def assign(
                 "Claimed by someone else",
                 f"{item['claimed_by']} claimed this item.",
             )
-        rep = await admin.get_rep(session, body.rep_id)
-        if rep is None or rep["tenant"] != item["tenant"]:
+        rep = await admin.get_rep(session, item["tenant"], body.rep_id)
+        if rep is None:
             raise ProblemError(
                 422,
                 "validation-error",

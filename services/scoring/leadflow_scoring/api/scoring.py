@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from leadflow_contracts.topics import LEAD_QUALIFIED, LEAD_SCORED
 from servicekit.auth import Principal, Role, require
+from servicekit.inputs import INT4_MAX, PositiveInt4
 from servicekit.problems import ProblemError
 from servicekit.runtime import Runtime
 
@@ -24,12 +25,12 @@ from leadflow_scoring.api.models import (
     PreviewLead,
     PreviewOut,
     RawScores,
+    RuleSetIn,
     RuleSetOut,
     VersionsOut,
     VersionSummary,
 )
 from leadflow_scoring.domain.engine import score
-from leadflow_scoring.domain.rules import RuleSetSpec
 
 router = APIRouter(prefix="/v1/tenants/{slug}", tags=["scoring"], route_class=ReadableErrorsRoute)
 VIEWER = require(Role.viewer)
@@ -56,7 +57,7 @@ async def get_rule_set(slug: Slug, request: Request, principal: Principal = VIEW
 )
 async def put_rule_set(
     slug: Slug,
-    body: RuleSetSpec,
+    body: RuleSetIn,
     request: Request,
     response: Response,
     principal: Principal = MANAGER,
@@ -102,7 +103,7 @@ async def list_versions(slug: Slug, request: Request, principal: Principal = VIE
 
 @router.get("/scoring/versions/{number}", response_model=RuleSetOut)
 async def get_version(
-    slug: Slug, number: int, request: Request, principal: Principal = VIEWER
+    slug: Slug, number: PositiveInt4, request: Request, principal: Principal = VIEWER
 ) -> Any:
     principal.require_tenant(slug)
     async with _runtime(request).sessions() as session:
@@ -119,7 +120,9 @@ async def preview(
     slug: Slug,
     body: PreviewLead,
     request: Request,
-    version: Annotated[int | None, Query(ge=1, description="Default: the current one.")] = None,
+    version: Annotated[
+        int | None, Query(ge=1, le=INT4_MAX, description="Default: the current one.")
+    ] = None,
     principal: Principal = VIEWER,
 ) -> Any:
     """Score ``body`` with the same code as the pipeline; nothing is stored or emitted."""
