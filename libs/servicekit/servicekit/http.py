@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicekit.data_errors import install_input_backstop
+from servicekit.openapi import document_problems
 from servicekit.problems import install_problem_handlers
 from servicekit.runtime import Runtime
 
@@ -85,7 +86,7 @@ def create_http_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": runtime.settings.service_name}
 
-    @app.get("/readyz", tags=["ops"])
+    @app.get("/readyz", tags=["ops"], responses={503: {"description": "Not ready; see checks."}})
     async def readyz() -> JSONResponse:
         checks = await runtime.readiness()
         ready = all(checks.values())
@@ -101,6 +102,7 @@ def create_http_app(
     app.add_middleware(_LatencyMiddleware, runtime=runtime)
     for router in routers:
         app.include_router(router)
+    document_problems(app)
     # One server span per request; the per-ASGI-message "http receive"/"http send"
     # child spans carried nothing a trace reader uses and cost CPU on every request.
     FastAPIInstrumentor.instrument_app(

@@ -14,7 +14,8 @@ it is stored, published, or parked forever in an outbox:
 * free-form JSON (tier features, routing-rule values, custom fields, webhook bodies):
   at most ``MAX_JSON_DEPTH`` levels and ``MAX_JSON_NODES`` values, every key and string
   a valid text, every integer within 64 bits (the outbox serializes with orjson, which
-  cannot write larger ones), every number finite.
+  cannot write larger ones), every number finite and below 2**63 in magnitude (jsonb
+  turns ``1e19`` into an integer).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 INT4_MIN, INT4_MAX = -(2**31), 2**31 - 1
 INT8_MIN, INT8_MAX = -(2**63), 2**63 - 1
+INT8_LIMIT = float(2**63)
 #: Deep enough for any real payload; far below orjson's (255) and jiter's (~200) limits,
 #: which otherwise fail a record after it was accepted.
 MAX_JSON_DEPTH = 32
@@ -95,8 +97,10 @@ def json_problem(
         elif isinstance(item, int):
             if not INT8_MIN <= item <= INT8_MAX:
                 return loc, "integers must fit in 64 bits"
-        elif isinstance(item, float) and not math.isfinite(item):
-            return loc, "numbers must be finite"
+        elif isinstance(item, float) and not (math.isfinite(item) and abs(item) < INT8_LIMIT):
+            # jsonb keeps 1e19 as the integer 10000000000000000000, which reads back as
+            # an int beyond 64 bits: the same outbox failure as the integer itself.
+            return loc, "numbers must be finite and within ±9.2e18"
         # Anything else (datetime, UUID) was not parsed from JSON: a Python caller's.
     return None
 

@@ -72,6 +72,7 @@ def _nested(depth: int) -> Any:
         ),
         ("/things/a", {"name": "x", "features": {"n": 2**64}}, "body.features.n", "64 bits"),
         ("/things/a", {"name": "x", "features": {"k\u0000": 1}}, "body.features.k\u0000", "key"),
+        ("/things/a", {"name": "x", "features": {"f": 1e19}}, "body.features.f", "9.2e18"),
         (
             "/things/a",
             {"name": "x", "features": _nested(MAX_JSON_DEPTH + 1)},

@@ -17,6 +17,10 @@ class Settings(ServiceSettings):
     #: ``webhook_url`` in responses; a request's Host header is never trusted for it.
     #: Unset: ``http://{http_host}:{http_port}``, right for a local stack only.
     public_base_url: AnyHttpUrl | None = None
+    #: Label ``webhooks_total`` by tenant slug. /metrics is served without
+    #: authentication, so by default every series says ``tenant="_all"``; turn this on
+    #: where only your own monitoring can reach /metrics.
+    metrics_tenant_labels: bool = False
     #: Standard Webhooks timestamp tolerance (seconds, either direction).
     webhook_tolerance_s: int = Field(default=300, ge=1)
     #: Largest accepted webhook body; larger ones get 413 without being read further.

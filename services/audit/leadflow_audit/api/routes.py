@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from servicekit.auth import Principal, Role, require
 from servicekit.inputs import INT8_MAX, Key, Name, SearchText
+from servicekit.openapi import problems
 from servicekit.problems import ProblemError
 
 from leadflow_audit.adapters.queries import AuditQueries, EventFilter
@@ -61,7 +62,7 @@ async def lead_timeline(lead_id: uuid.UUID, request: Request, principal: Viewer)
     }
 
 
-@router.get("/events")
+@router.get("/events", responses=problems(s400="No filter given."))
 async def list_events(
     request: Request,
     principal: Viewer,

@@ -30,7 +30,7 @@ from aiokafka import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka.annotations import KafkaMessage
 from leadflow_contracts import REGISTRY, TopicSpec
-from servicekit.logging import get_logger
+from servicekit.logging import error_text, get_logger
 from servicekit.runtime import Runtime
 
 from leadflow_audit.adapters.store import EventStore
@@ -78,7 +78,7 @@ class AuditConsumer:
                     "audit append failed",
                     records=len(batch),
                     attempt=attempt,
-                    error=f"{type(exc).__name__}: {str(exc)[:300]}",
+                    error=error_text(exc, 300),
                 )
                 if attempt < policy.max_attempts:
                     self._count_retry()
@@ -124,7 +124,7 @@ class AuditConsumer:
             topic=record.topic,
             partition=record.partition,
             offset=record.offset,
-            error=f"{type(exc).__name__}: {str(exc)[:500]}",
+            error=error_text(exc),
         )
 
     def _count(self, appended: int, duplicates: int) -> None:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from servicekit.auth import Principal, Role, require
 from servicekit.inputs import INT4_MAX, Key, Name, SearchText
+from servicekit.openapi import problems
 from servicekit.problems import ProblemError
 
 from leadflow_dlq.adapters import store
@@ -96,7 +97,11 @@ async def get_dead_letter(
     return await _detail(request, dead_letter_id, principal)
 
 
-@router.post("/dead-letters/{dead_letter_id}:replay", response_model=DeadLetterDetail)
+@router.post(
+    "/dead-letters/{dead_letter_id}:replay",
+    response_model=DeadLetterDetail,
+    responses=problems(s409="Not allowed in the record's status."),
+)
 async def replay_dead_letter(
     dead_letter_id: uuid.UUID, request: Request, principal: Principal = OPERATOR
 ) -> Any:
@@ -121,7 +126,11 @@ async def replay_dead_letter(
     return await _detail(request, dead_letter_id, principal)
 
 
-@router.post("/dead-letters/{dead_letter_id}:discard", response_model=DeadLetterDetail)
+@router.post(
+    "/dead-letters/{dead_letter_id}:discard",
+    response_model=DeadLetterDetail,
+    responses=problems(s409="Not allowed in the record's status."),
+)
 async def discard_dead_letter(
     dead_letter_id: uuid.UUID, body: DiscardIn, request: Request, principal: Principal = OPERATOR
 ) -> Any:

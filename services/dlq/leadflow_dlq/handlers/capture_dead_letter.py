@@ -19,7 +19,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from leadflow_contracts import REGISTRY
-from servicekit.logging import get_logger
+from servicekit.logging import error_text, get_logger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from leadflow_dlq.adapters import store
@@ -88,7 +88,7 @@ def subscribe(broker: KafkaBroker, settings: Settings, handler: CaptureDeadLette
                 "could not store dead letter; will retry",
                 topic=record.topic,
                 offset=record.offset,
-                error=f"{type(exc).__name__}: {str(exc)[:300]}",
+                error=error_text(exc, 300),
             )
             await asyncio.sleep(settings.retry_max_delay_s)
             raise

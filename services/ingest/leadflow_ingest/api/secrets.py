@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from servicekit.auth import Principal, Role, require
 from servicekit.inputs import Key
+from servicekit.openapi import problems
 from servicekit.problems import ProblemError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -62,7 +63,12 @@ async def _require_source(session: AsyncSession, slug: str, source: str) -> None
         )
 
 
-@router.post("", status_code=201, response_model=NewSecret)
+@router.post(
+    "",
+    status_code=201,
+    response_model=NewSecret,
+    responses=problems(s409="The tenant has this source already."),
+)
 async def add_source(
     slug: Key, body: SourceIn, request: Request, principal: Principal = MANAGER
 ) -> NewSecret:

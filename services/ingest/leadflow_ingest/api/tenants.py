@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from servicekit.auth import Principal, Role, require
 from servicekit.inputs import Key
+from servicekit.openapi import problems
 from servicekit.problems import ProblemError
 
 from leadflow_ingest.adapters import config_store as store
@@ -38,7 +39,12 @@ def _unknown_tier(tier: str) -> ProblemError:
     )
 
 
-@router.post("", status_code=201, response_model=TenantOut)
+@router.post(
+    "",
+    status_code=201,
+    response_model=TenantOut,
+    responses=problems(s409="The tenant exists already."),
+)
 async def create_tenant(body: TenantIn, request: Request, principal: Principal = ADMIN) -> Any:
     ctx = ingest_context(request)
     async with ctx.runtime.sessions() as session, session.begin():

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from servicekit.auth import Principal, Role, require
 from servicekit.inputs import Key
+from servicekit.openapi import problems
 from servicekit.problems import ProblemError
 
 from leadflow_ingest.adapters import config_store as store
@@ -30,7 +31,9 @@ def _not_found(name: str) -> ProblemError:
     return ProblemError(404, "not-found", "Not found", f"There is no tier {name!r}.")
 
 
-@router.post("", status_code=201, response_model=TierOut)
+@router.post(
+    "", status_code=201, response_model=TierOut, responses=problems(s409="The tier exists already.")
+)
 async def create_tier(body: TierIn, request: Request, principal: Principal = ADMIN) -> Any:
     ctx = ingest_context(request)
     async with ctx.runtime.sessions() as session, session.begin():
@@ -93,7 +96,9 @@ async def put_tier(name: Key, body: TierPut, request: Request, principal: Princi
     return row
 
 
-@router.delete("/{name}", status_code=204)
+@router.delete(
+    "/{name}", status_code=204, responses=problems(s409="Tenants are still on this tier.")
+)
 async def delete_tier(name: Key, request: Request, principal: Principal = ADMIN) -> Response:
     ctx = ingest_context(request)
     async with ctx.runtime.sessions() as session, session.begin():

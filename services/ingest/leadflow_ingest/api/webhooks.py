@@ -22,13 +22,22 @@ from servicekit.problems import ProblemError
 from leadflow_ingest.api.body import BodyTooLarge, read_limited
 from leadflow_ingest.api.context import ingest_context
 from leadflow_ingest.domain.normalize import UnusableLead, normalize, parse_body
-from leadflow_ingest.domain.signatures import SignatureInvalid, WebhookHeaders, verify
+from leadflow_ingest.domain.signatures import (
+    SignatureInvalid,
+    SigningKey,
+    WebhookHeaders,
+    new_secret,
+    verify,
+)
 from leadflow_ingest.domain.sources.registry import ADAPTERS, adapter_for, inline_schema
 from leadflow_ingest.handlers.accept_webhook import BrokerUnavailable, RateLimited
 from leadflow_ingest.metrics import UNKNOWN
 
 log = get_logger(__name__)
 router = APIRouter(tags=["webhooks"])
+#: Verified against for unknown tenants and sources; no one knows the key (it is
+#: random per process), so a match is impossible and the answer stays 401.
+DECOY_KEYS = (SigningKey(uuid.UUID(int=0), new_secret()[1]),)
 
 UNAUTHORIZED_DETAIL = (
     "The webhook could not be authenticated. Check the URL (tenant and source), the "
@@ -130,6 +139,9 @@ async def receive_webhook(tenant: str, source: str, request: Request) -> JSONRes
     adapter = adapter_for(source)
     try:
         if config is None or keys is None or adapter is None:
+            # The same checks and HMAC as for a known source, so the time of the 401
+            # does not tell which tenants and sources exist.
+            verify(headers, raw, DECOY_KEYS, now=now, tolerance_s=ctx.settings.webhook_tolerance_s)
             raise SignatureInvalid("unknown tenant or source")
         key = verify(headers, raw, keys, now=now, tolerance_s=ctx.settings.webhook_tolerance_s)
     except SignatureInvalid as exc:

@@ -31,7 +31,7 @@ from leadflow_contracts import LeadReceived, Producer, lead_id_for, received_eve
 from leadflow_contracts.topics import LEAD_RECEIVED
 from servicekit.events import Outgoing, new_envelope
 from servicekit.kafka import EventPublisher
-from servicekit.logging import get_logger
+from servicekit.logging import error_text, get_logger
 
 from leadflow_ingest.adapters.webhook_ledger import ReservationUncertain, WebhookLedger
 from leadflow_ingest.adapters.webhook_store import UsageCounters
@@ -142,7 +142,7 @@ class WebhookAcceptor:
                 await self._release(tenant.slug, window)
             # E.g. the commit failed after the ack: the record is on the topic but the
             # guard row is not; the caller's retry republishes the same event_id.
-            log.error("accepting webhook failed", error=f"{type(exc).__name__}: {exc}")
+            log.error("accepting webhook failed", error=error_text(exc))
             raise BrokerUnavailable() from exc
 
     async def _release(self, tenant: str, window: Windows) -> None:

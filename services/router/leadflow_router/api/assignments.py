@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from servicekit.auth import Principal, Role, require
 from servicekit.inputs import Key, Name
+from servicekit.openapi import problems
 from servicekit.problems import ProblemError
 from sqlalchemy import and_, func, select, update
 
@@ -102,13 +103,19 @@ async def _transition(
     return _public(row)
 
 
-@router.post("/v1/assignments/{assignment_id}/ack")
+@router.post(
+    "/v1/assignments/{assignment_id}/ack",
+    responses=problems(s409="The assignment is no longer open."),
+)
 async def ack(assignment_id: uuid.UUID, request: Request, principal: Principal = OPERATOR) -> Any:
     """The rep took the lead: the SLA no longer applies. Idempotent; 409 once breached."""
     return await _transition(request, principal, assignment_id, ack=True)
 
 
-@router.post("/v1/assignments/{assignment_id}/close")
+@router.post(
+    "/v1/assignments/{assignment_id}/close",
+    responses=problems(s409="The assignment is no longer open."),
+)
 async def close(assignment_id: uuid.UUID, request: Request, principal: Principal = OPERATOR) -> Any:
     """The rep is done with the lead: it stops counting against their capacity."""
     return await _transition(request, principal, assignment_id, ack=False)

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from servicekit.auth import Principal, Role, require
 from servicekit.inputs import Key, Name
+from servicekit.openapi import problems
 from servicekit.problems import ProblemError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,7 +43,7 @@ async def _check_teams(session: AsyncSession, tenant: str, team_ids: list[str] |
         )
 
 
-@router.post(BASE, status_code=201)
+@router.post(BASE, status_code=201, responses=problems(s409="The tenant has this rep already."))
 async def create_rep(
     slug: Key, body: RepIn, request: Request, principal: Principal = MANAGER
 ) -> Any:

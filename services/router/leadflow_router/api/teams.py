@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from servicekit.auth import Principal, Role, require
 from servicekit.inputs import Key, Name
+from servicekit.openapi import problems
 from servicekit.problems import ProblemError
 
 from leadflow_router.adapters import admin
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/v1/tenants/{slug}/teams", tags=["teams"])
 MANAGER, VIEWER = require(Role.manager), require(Role.viewer)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=problems(s409="The team exists already."))
 async def create_team(
     slug: Key, body: TeamIn, request: Request, principal: Principal = MANAGER
 ) -> Any:

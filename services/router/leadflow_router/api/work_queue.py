@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from leadflow_contracts.routing import Candidate
 from servicekit.auth import Principal, Role, require
 from servicekit.inputs import Key, Name
+from servicekit.openapi import problems
 from servicekit.outbox import stage
 from servicekit.problems import ProblemError
 from sqlalchemy import select, update
@@ -76,7 +77,10 @@ async def _locked(session: Any, principal: Principal, item_id: uuid.UUID) -> dic
     return item
 
 
-@router.post("/v1/work-queue/{item_id}:claim")
+@router.post(
+    "/v1/work-queue/{item_id}:claim",
+    responses=problems(s409="Assigned, or claimed by someone else."),
+)
 async def claim_item(item_id: uuid.UUID, request: Request, principal: Principal = MANAGER) -> Any:
     ctx = router_context(request)
     async with ctx.runtime.sessions() as session, session.begin():
@@ -100,7 +104,10 @@ async def claim_item(item_id: uuid.UUID, request: Request, principal: Principal 
     return _item(dict(row))
 
 
-@router.post("/v1/work-queue/{item_id}:assign")
+@router.post(
+    "/v1/work-queue/{item_id}:assign",
+    responses=problems(s409="Assigned, claimed by someone else, or the rep had the lead."),
+)
 async def assign(
     item_id: uuid.UUID, body: AssignIn, request: Request, principal: Principal = MANAGER
 ) -> Any:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from leadflow_contracts.topics import LEAD_QUALIFIED, LEAD_SCORED
 from servicekit.auth import Principal, Role, require
 from servicekit.inputs import INT4_MAX, PositiveInt4
+from servicekit.openapi import problems
 from servicekit.problems import ProblemError
 from servicekit.runtime import Runtime
 
@@ -115,7 +116,11 @@ async def get_version(
     return RuleSetOut.of(stored)
 
 
-@router.post("/score:preview", response_model=PreviewOut)
+@router.post(
+    "/score:preview",
+    response_model=PreviewOut,
+    responses=problems(s409="The rule set cannot be loaded."),
+)
 async def preview(
     slug: Slug,
     body: PreviewLead,
