@@ -14,7 +14,7 @@ from fuzz.targets import Run, Served, serve_all
 PUBLIC_BASE_URL = "https://hooks.leadflow.example/ingest"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def served(kafka_bootstrap: str, postgres_url: str) -> Iterator[Served]:
     run = Run.new(postgres_url, kafka_bootstrap)
     with serve_all(run, ingest={"public_base_url": PUBLIC_BASE_URL}) as served:
@@ -52,7 +52,7 @@ class Api:
         )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def api(served: Served) -> Iterator[dict[str, Api]]:
     apis = {service: Api(served, service) for service in served.urls}
     yield apis

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -30,7 +31,14 @@ class TierIn(TierBody):
     name: str = Field(pattern=TIER_NAME)
 
 
-class TierOut(TierIn):
+class TierOut(BaseModel):
+    """As stored (not a ``Body``: rows written before today's input checks still read)."""
+
+    name: str
+    rate_per_minute: int
+    monthly_quota: int
+    sla_minutes: int
+    features: dict[str, Any]
     created_at: datetime
     updated_at: datetime
 
