@@ -3,10 +3,10 @@
 Admin changes made through this replica invalidate the entry at once; changes made
 through another replica apply within ``ttl_s``.
 
-Whether a slug exists is answered from the set of every tenant slug (one small query per
-``ttl_s``), never by a query for that slug: a made-up slug costs what a known, cached one
-costs, so neither a flood of made-up slugs reaches the database nor does the answer time
-tell which slugs exist.
+Whether a slug exists is answered from the set of every tenant slug (one query for all
+of them per ``ttl_s``), never by a query for that slug: a made-up slug costs what a known,
+cached one costs, so neither a flood of made-up slugs reaches the database nor does the
+answer time tell which slugs exist.
 """
 
 from __future__ import annotations
