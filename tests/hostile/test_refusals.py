@@ -79,6 +79,26 @@ CASES: list[tuple[str, str, str, dict[str, str] | None, Any, str]] = [
         "query.version",
     ),
     ("scoring", "GET", "/v1/tenants/a/scoring/versions/2147483648", None, None, "path.number"),
+    (
+        "scoring",
+        "PUT",
+        "/v1/tenants/a/scoring",
+        None,
+        {
+            "rules": [
+                {
+                    "id": "r1",
+                    "description": "d",
+                    "category": "fit",
+                    "points": 1,
+                    "condition": {"kind": "equals", "field": "country", "value": "D\x00E"},
+                }
+            ],
+            "weights": {"fit": 50, "engagement": 50},
+            "threshold": 50,
+        },
+        "rules[0].condition.value",
+    ),
     ("router", "POST", "/v1/tenants/a/teams", None, {"team_id": "t", "name": "N\x00"}, "body.name"),
     ("router", "GET", "/v1/tenants/a/teams/t%00", None, None, "path.team_id"),
     (
