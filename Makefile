@@ -5,7 +5,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 MYPY_PACKAGES := -p leadflow_contracts -p servicekit -p leadflow_local \
 	-p leadflow_ingest -p leadflow_scoring -p leadflow_router -p leadflow_audit -p leadflow_dlq
 
-.PHONY: help uv sync run test test-unit lint fmt bench smoke contracts-check contracts-write topics
+.PHONY: help uv sync run test test-unit lint fmt bench fuzz smoke contracts-check contracts-write topics
 
 help:
 	@echo "make run              install everything and start the whole stack (embedded defaults)"
@@ -13,6 +13,7 @@ help:
 	@echo "make lint | fmt       ruff check + ruff format --check + mypy --strict | reformat"
 	@echo "make smoke            start the stack, send one signed lead, print its timeline, stop"
 	@echo "make bench            pipeline benchmark"
+	@echo "make fuzz             schemathesis against every service (FUZZ_SECONDS per service)"
 	@echo "make contracts-check  regenerate event schemas and diff against the snapshots"
 
 uv:
@@ -32,7 +33,7 @@ lint: sync
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy $(MYPY_PACKAGES)
-	$(UV) run --frozen mypy bench
+	$(UV) run --frozen mypy bench fuzz
 
 fmt: sync
 	$(UV) run --frozen ruff format .
@@ -40,6 +41,12 @@ fmt: sync
 
 bench: sync
 	$(UV) run --frozen python -m bench.run
+
+# make test runs a short version (tests/hostile/test_fuzz.py); this one runs longer.
+FUZZ_SECONDS ?= 60
+FUZZ_EXAMPLES ?= 25
+fuzz: sync
+	$(UV) run --frozen python -W ignore -m fuzz.run --seconds $(FUZZ_SECONDS) --examples $(FUZZ_EXAMPLES)
 
 smoke: sync
 	$(UV) run --frozen python -m leadflow_local.smoke

@@ -65,6 +65,7 @@ STACK_ENV = {
     "LEADFLOW_RETRY_BASE_DELAY_S": "0.1",
     "LEADFLOW_RETRY_MAX_DELAY_S": "0.5",
     "LEADFLOW_CONFIG_CACHE_TTL_S": "1",
+    "LEADFLOW_METRICS_TENANT_LABELS": "true",  # journey 10 counts one tenant's webhooks
     "LEADFLOW_LOG_LEVEL": "DEBUG",
     "LEADFLOW_SLA_CHECK_INTERVAL_S": "1",
     "LEADFLOW_WORK_QUEUE_POLL_INTERVAL_S": "0.5",
@@ -523,7 +524,7 @@ class Api:
         return await self.json(
             "router",
             "PUT",
-            f"/v1/reps/{rep_id}/presence",
+            f"/v1/tenants/{slug}/reps/{rep_id}/presence",
             json={"presence": presence},
             role="operator",
             tenant=slug,

@@ -46,6 +46,17 @@ class Principal:
                 403, "forbidden", "Forbidden", f"This token is not allowed for tenant {tenant!r}."
             )
 
+    def require_all_tenants(self, what: str) -> None:
+        """Global resources (tiers, creating tenants) affect every tenant: a token scoped
+        to some tenants must not touch them, whatever its role."""
+        if not self.all_tenants:
+            raise ProblemError(
+                403,
+                "forbidden",
+                "Forbidden",
+                f"{what} needs a token whose 'tenants' claim is ['*'].",
+            )
+
     def require_role(self, role: Role) -> None:
         if self.role < role:
             raise ProblemError(
@@ -119,13 +130,16 @@ def _secret_from_state(request: Request) -> str:
 current_principal = principal_dependency(_secret_from_state)
 
 
-def require(role: Role) -> Any:
-    """A FastAPI dependency: the caller's principal, with at least ``role``."""
+def require(role: Role, *, all_tenants: str | None = None) -> Any:
+    """A FastAPI dependency: the caller's principal, with at least ``role``; with
+    ``all_tenants`` (what the route does, for the 403) also a token for every tenant."""
 
     async def dependency(
         principal: Annotated[Principal, Depends(current_principal)],
     ) -> Principal:
         principal.require_role(role)
+        if all_tenants is not None:
+            principal.require_all_tenants(all_tenants)
         return principal
 
     return Depends(dependency)

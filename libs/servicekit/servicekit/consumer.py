@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from leadflow_contracts import Envelope, TopicSpec
+from leadflow_contracts.versions import UnknownSchemaVersion, read_envelope
 from pydantic import ValidationError
 
 from servicekit.errors import InvalidMessage
@@ -29,9 +30,11 @@ def parse_envelope(spec: TopicSpec, value: bytes | None) -> Envelope[Any]:
     if value is None:
         raise InvalidMessage("record has no value (tombstone)")
     try:
-        envelope = Envelope[spec.payload].model_validate_json(value)  # type: ignore[name-defined]
+        envelope = read_envelope(spec, value)
     except ValidationError as exc:
         raise InvalidMessage(f"not a valid {spec.event_type} envelope: {exc}") from exc
+    except UnknownSchemaVersion as exc:
+        raise InvalidMessage(str(exc)) from exc
     if envelope.event_type != spec.event_type:
         raise InvalidMessage(
             f"event_type {envelope.event_type!r} does not belong on {spec.name} "

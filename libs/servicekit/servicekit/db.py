@@ -32,12 +32,16 @@ def create_engine(
 ) -> AsyncEngine:
     """``pre_ping`` tests every connection on checkout (one extra round trip and
     ~0.15 ms of client CPU each time); without it a connection the server dropped
-    fails its first use, and that failure invalidates the whole pool at once."""
+    fails its first use, and that failure invalidates the whole pool at once.
+
+    ``hide_parameters``: a database error's message (which reaches logs) names the SQL
+    but never its bound values, which are user data (emails, names, webhook bodies)."""
     return create_async_engine(
         sqlalchemy_url(url),
         pool_size=pool_size,
         max_overflow=pool_size if max_overflow is None else max_overflow,
         pool_pre_ping=pre_ping,
+        hide_parameters=True,
     )
 
 

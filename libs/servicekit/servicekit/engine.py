@@ -45,7 +45,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from servicekit.errors import InvalidMessage
 from servicekit.events import Outgoing
 from servicekit.faults import describe, is_infrastructure_fault
-from servicekit.logging import bind_event_context, get_logger
+from servicekit.logging import bind_event_context, error_text, get_logger
 from servicekit.runtime import Runtime
 
 log = get_logger(__name__)
@@ -262,7 +262,7 @@ class ConsumerEngine(Generic[T, H]):
                     topics=",".join(sorted({i.record.topic for i in items})),
                     records=len(items),
                     attempt=attempt,
-                    error=f"{type(exc).__name__}: {str(exc)[:300]}",
+                    error=error_text(exc, 300),
                 )
                 if last:
                     return _Attempt(None, attempt, exc, failed_at)
@@ -423,7 +423,7 @@ class ConsumerEngine(Generic[T, H]):
             partition=record.partition,
             offset=record.offset,
             attempts=attempts,
-            error=f"{type(exc).__name__}: {str(exc)[:500]}",
+            error=error_text(exc),
         )
 
     def _record_lag(self, consumer: Any, records: Sequence[ConsumerRecord[Any, Any]]) -> None:

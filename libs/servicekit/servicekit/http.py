@@ -13,6 +13,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicekit import ops_api
+from servicekit.data_errors import install_input_backstop
+from servicekit.openapi import document_problems
 from servicekit.problems import install_problem_handlers
 from servicekit.runtime import Runtime
 
@@ -104,12 +106,13 @@ def create_http_app(
     app.state.runtime = runtime
     app.state.jwt_secret = jwt_secret
     install_problem_handlers(app, retry_after_s=runtime.settings.unavailable_retry_after_s)
+    install_input_backstop(app)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": runtime.settings.service_name}
 
-    @app.get("/readyz", tags=["ops"])
+    @app.get("/readyz", tags=["ops"], responses={503: {"description": "Not ready; see checks."}})
     async def readyz() -> JSONResponse:
         checks = await runtime.readiness()
         faults = runtime.health.faults()
@@ -127,6 +130,7 @@ def create_http_app(
     app.include_router(ops_api.router)
     for router in routers:
         app.include_router(router)
+    document_problems(app)
     # One server span per request; the per-ASGI-message "http receive"/"http send"
     # child spans carried nothing a trace reader uses and cost CPU on every request.
     FastAPIInstrumentor.instrument_app(

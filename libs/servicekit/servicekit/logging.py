@@ -14,8 +14,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import orjson
+import psycopg
 import structlog
 from opentelemetry import trace
+from sqlalchemy.exc import DBAPIError
 
 _REDACTED_KEYS = ("secret", "signature", "authorization", "password", "token")
 
@@ -58,6 +60,20 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     )
     structlog.contextvars.bind_contextvars(service=service)
     logging.basicConfig(level=max(numeric, logging.WARNING), stream=sys.stderr, force=True)
+
+
+def error_text(exc: BaseException, limit: int = 500) -> str:
+    """``Class: message`` for a log line. PostgreSQL's messages quote the values they
+    refused (``invalid input syntax for type integer: "<value>"``), which are user data:
+    for a database error only its class, SQLSTATE and statement are given."""
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    if isinstance(cause, psycopg.Error):
+        sql = exc.statement if isinstance(exc, DBAPIError) else None
+        statement = f" in [{sql[:200]}]" if sql else ""
+        return (
+            f"{type(exc).__name__}: {type(cause).__name__} (SQLSTATE {cause.sqlstate}){statement}"
+        )
+    return f"{type(exc).__name__}: {str(exc)[:limit]}"
 
 
 def get_logger(name: str | None = None) -> Any:

@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from servicekit.events import Outgoing
 from servicekit.faults import describe, is_infrastructure_fault
 from servicekit.kafka import EventPublisher
-from servicekit.logging import get_logger
+from servicekit.logging import error_text, get_logger
 from servicekit.metrics import ServiceMetrics
 
 log = get_logger(__name__)
@@ -146,7 +146,7 @@ class Outbox:
                     except Exception as exc:
                         if is_infrastructure_fault(exc):
                             raise
-                        parked.append((row.position, f"{type(exc).__name__}: {exc}"[:1000]))
+                        parked.append((row.position, error_text(exc, 1000)))
                         continue
                     published.append(row.position)
             finally:

@@ -62,7 +62,9 @@ def create_app(
             runtime.producer,
             settings.broker_ack_timeout_s,
         ),
-        metrics=IngestMetrics(runtime.metrics.registry),
+        metrics=IngestMetrics(
+            runtime.metrics.registry, tenant_labels=settings.metrics_tenant_labels
+        ),
         box=box,
         clock=clock,
         secret_use=SecretUse(runtime.sessions),

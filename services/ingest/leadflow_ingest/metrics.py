@@ -19,10 +19,16 @@ OUTCOMES = (
 )
 #: Label value for a tenant or source that does not exist (bounded label cardinality).
 UNKNOWN = "_unknown"
+#: The ``tenant`` label of every series unless ``metrics_tenant_labels`` is set.
+ALL_TENANTS = "_all"
 
 
 class IngestMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
+    """``tenant_labels``: label series by tenant slug. Off by default: /metrics has no
+    authentication (scrapers rarely send tokens), and tenant slugs are customer names."""
+
+    def __init__(self, registry: CollectorRegistry, *, tenant_labels: bool = False) -> None:
+        self._tenant_labels = tenant_labels
         self.webhooks = Counter(
             "webhooks_total",
             "Webhook requests by tenant, source and outcome.",
@@ -31,4 +37,4 @@ class IngestMetrics:
         )
 
     def webhook(self, tenant: str, source: str, outcome: str) -> None:
-        self.webhooks.labels(tenant, source, outcome).inc()
+        self.webhooks.labels(tenant if self._tenant_labels else ALL_TENANTS, source, outcome).inc()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import AnyHttpUrl, Field, SecretStr
 from servicekit.settings import ServiceSettings
 
 #: A fixed Fernet key for dev mode only; outside dev mode a real key is mandatory.
@@ -13,6 +13,14 @@ class Settings(ServiceSettings):
     service_name: str = "ingest"
     http_port: int = 8001
 
+    #: Where senders reach this service (scheme, host, optional path prefix), for the
+    #: ``webhook_url`` in responses; a request's Host header is never trusted for it.
+    #: Unset: ``http://{http_host}:{http_port}``, right for a local stack only.
+    public_base_url: AnyHttpUrl | None = None
+    #: Label ``webhooks_total`` by tenant slug. /metrics is served without
+    #: authentication, so by default every series says ``tenant="_all"``; turn this on
+    #: where only your own monitoring can reach /metrics.
+    metrics_tenant_labels: bool = False
     #: Standard Webhooks timestamp tolerance (seconds, either direction).
     webhook_tolerance_s: int = Field(default=300, ge=1)
     #: Largest accepted webhook body; larger ones get 413 without being read further.
@@ -50,6 +58,11 @@ class Settings(ServiceSettings):
     #: How long the worker waits for records when none are buffered (a batch is handled
     #: as soon as any records are there; this bounds the wait on an idle topic).
     batch_timeout_ms: int = Field(default=100, ge=0)
+
+    def public_url(self, path: str) -> str:
+        """``path`` under the configured public base URL (see ``public_base_url``)."""
+        base = str(self.public_base_url or f"http://{self.http_host}:{self.http_port}")
+        return base.rstrip("/") + path
 
     def encryption_keys(self) -> list[str]:
         if self.secret_encryption_key is not None:

@@ -29,7 +29,9 @@ def _problem(response: Any, status: int, slug: str) -> dict[str, Any]:
 def test_every_error_case_has_its_status_and_problem_type(
     ready: Settings, kit: Any, make_slug: Any, clock: Any
 ) -> None:
-    settings = ready.model_copy(update={"webhook_max_body_bytes": 2048})
+    settings = ready.model_copy(
+        update={"webhook_max_body_bytes": 2048, "metrics_tenant_labels": True}
+    )
     with TestClient(create_app(settings, clock=clock)) as client:
         a = kit.provision(client, make_slug("a"))
         b = kit.provision(client, make_slug("b"))

@@ -71,7 +71,9 @@ async def test_work_queue_items_are_routed_when_a_rep_returns_or_by_a_manager(
 
             # "away" comes back: the waiting item is routed to them, without a new message.
             back = client.put(
-                "/v1/reps/away/presence", json={"presence": "available"}, headers=kit.manager
+                f"/v1/tenants/{slug}/reps/away/presence",
+                json={"presence": "available"},
+                headers=kit.manager,
             )
             assert back.status_code == 200, back.text
             await reader.wait_for(

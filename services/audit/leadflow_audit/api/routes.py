@@ -14,6 +14,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from servicekit.auth import Principal, Role, require
+from servicekit.inputs import INT8_MAX, Key, Name, SearchText
+from servicekit.openapi import problems
 from servicekit.problems import ProblemError
 
 from leadflow_audit.adapters.queries import AuditQueries, EventFilter
@@ -22,6 +24,10 @@ from leadflow_audit.api.views import event_view, status_view
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 Viewer = Annotated[Principal, require(Role.viewer)]
+
+#: Far above any real age; without a bound a huge value moves the cut-off out of the
+#: range of a datetime.
+MAX_AGE_S = 10 * 366 * 86_400
 
 
 def _queries(request: Request) -> AuditQueries:
@@ -56,16 +62,18 @@ async def lead_timeline(lead_id: uuid.UUID, request: Request, principal: Viewer)
     }
 
 
-@router.get("/events")
+@router.get("/events", responses=problems(s400="No filter given."))
 async def list_events(
     request: Request,
     principal: Viewer,
-    correlation_id: str | None = None,
+    correlation_id: SearchText | None = None,
     trace_id: Annotated[str | None, Query(pattern=r"^[0-9a-f]{32}$")] = None,
-    tenant: str | None = None,
+    tenant: Key | None = None,
     lead_id: uuid.UUID | None = None,
-    event_type: str | None = None,
-    after: Annotated[int, Query(ge=0, description="Return events after this position.")] = 0,
+    event_type: Name | None = None,
+    after: Annotated[
+        int, Query(ge=0, le=INT8_MAX, description="Return events after this position.")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """Events matching every given filter, in position order; page with ``after``."""
@@ -92,8 +100,10 @@ async def list_events(
 async def stuck_leads(
     request: Request,
     principal: Viewer,
-    older_than: Annotated[int, Query(ge=0, description="Seconds without progress.")] = 900,
-    tenant: str | None = None,
+    older_than: Annotated[
+        int, Query(ge=0, le=MAX_AGE_S, description="Seconds without progress (≤ 10 years).")
+    ] = 900,
+    tenant: Key | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """Leads whose stage is not terminal and whose last event is older than

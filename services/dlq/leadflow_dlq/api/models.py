@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
+from servicekit.inputs import INT4_MAX, Body, Key, Name, SearchText
 from sqlalchemy import Row
 
 from leadflow_dlq.domain.lifecycle import normalize_reason
@@ -123,7 +124,7 @@ class DeadLetterPage(BaseModel):
     next: uuid.UUID | None = Field(description="Pass as ?after= for the next page.")
 
 
-class DiscardIn(BaseModel):
+class DiscardIn(Body):
     reason: str = Field(min_length=1, max_length=2000, description="Why it is discarded.")
 
     @field_validator("reason")
@@ -132,14 +133,16 @@ class DiscardIn(BaseModel):
         return normalize_reason(value)
 
 
-class BulkReplayIn(BaseModel):
+class BulkReplayIn(Body):
     """Which records to replay (oldest first) and at most how many."""
 
-    topic: str | None = None
+    topic: Name | None = None
     status: Literal["pending", "replayed"] = "pending"
-    tenant: str | None = None
-    error: str | None = None
-    limit: int = Field(default=100, ge=1, description="Bound of this call (server max applies).")
+    tenant: Key | None = None
+    error: SearchText | None = None
+    limit: int = Field(
+        default=100, ge=1, le=INT4_MAX, description="Bound of this call (server max applies)."
+    )
 
 
 class BulkReplayOut(BaseModel):

@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from servicekit.auth import Principal, Role, require
+from servicekit.inputs import INT4_MAX, Key, Name, SearchText
+from servicekit.openapi import problems
 from servicekit.problems import ProblemError
 
 from leadflow_dlq.adapters import store
@@ -69,13 +71,13 @@ async def _detail(request: Request, dead_letter_id: uuid.UUID, principal: Princi
 async def list_dead_letters(
     request: Request,
     principal: Principal = OPERATOR,
-    topic: Annotated[str | None, Query(description="Original topic (registry name).")] = None,
+    topic: Annotated[Name | None, Query(description="Original topic (registry name).")] = None,
     status: StatusName | None = None,
-    tenant: str | None = None,
+    tenant: Key | None = None,
     error: Annotated[
-        str | None, Query(description="Substring of the exception class or message.")
+        SearchText | None, Query(description="Substring of the exception class or message.")
     ] = None,
-    limit: Annotated[int, Query(ge=1)] = 50,
+    limit: Annotated[int, Query(ge=1, le=INT4_MAX)] = 50,
     after: Annotated[uuid.UUID | None, Query(description="Id of the last item seen.")] = None,
 ) -> Any:
     if tenant is not None:
@@ -95,7 +97,11 @@ async def get_dead_letter(
     return await _detail(request, dead_letter_id, principal)
 
 
-@router.post("/dead-letters/{dead_letter_id}:replay", response_model=DeadLetterDetail)
+@router.post(
+    "/dead-letters/{dead_letter_id}:replay",
+    response_model=DeadLetterDetail,
+    responses=problems(s409="Not allowed in the record's status."),
+)
 async def replay_dead_letter(
     dead_letter_id: uuid.UUID, request: Request, principal: Principal = OPERATOR
 ) -> Any:
@@ -120,7 +126,11 @@ async def replay_dead_letter(
     return await _detail(request, dead_letter_id, principal)
 
 
-@router.post("/dead-letters/{dead_letter_id}:discard", response_model=DeadLetterDetail)
+@router.post(
+    "/dead-letters/{dead_letter_id}:discard",
+    response_model=DeadLetterDetail,
+    responses=problems(s409="Not allowed in the record's status."),
+)
 async def discard_dead_letter(
     dead_letter_id: uuid.UUID, body: DiscardIn, request: Request, principal: Principal = OPERATOR
 ) -> Any:

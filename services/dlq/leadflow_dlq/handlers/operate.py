@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from servicekit.logging import get_logger
+from servicekit.logging import error_text, get_logger
 from servicekit.outbox import stage
 from servicekit.runtime import Runtime
 from sqlalchemy import Row
@@ -130,7 +130,7 @@ class DeadLetterOps:
             except (NotFound, TransitionRefused):
                 result.skipped.append(row.id)  # changed by someone else meanwhile
             except Exception as exc:
-                log.warning("bulk replay stopped", error=f"{type(exc).__name__}: {exc}")
+                log.warning("bulk replay stopped", error=error_text(exc))
                 result.error = f"publishing failed ({type(exc).__name__}); the rest was not tried"
                 break
             else:

@@ -1,8 +1,12 @@
 """A short-lived cache of tenant configuration (tier, region, decrypted signing keys).
 
 Admin changes made through this replica invalidate the entry at once; changes made
-through another replica apply within ``ttl_s``. Unknown tenants are cached too (as
-None), so a flood of requests to made-up tenants does not hammer the database.
+through another replica apply within ``ttl_s``.
+
+Whether a slug exists is answered from the set of every tenant slug (one query for all
+of them per ``ttl_s``), never by a query for that slug: a made-up slug costs what a known,
+cached one costs, so neither a flood of made-up slugs reaches the database nor does the
+answer time tell which slugs exist.
 """
 
 from __future__ import annotations
@@ -33,8 +37,10 @@ class TenantConfigCache:
         self._ttl = ttl_s
         self._monotonic = monotonic
         self._entries: dict[str, tuple[float, TenantConfig | None]] = {}
+        self._slugs: tuple[float, frozenset[str]] = (float("-inf"), frozenset())
 
     def invalidate(self, slug: str | None = None) -> None:
+        self._slugs = (float("-inf"), frozenset())
         if slug is None:
             self._entries.clear()
         else:
@@ -42,6 +48,12 @@ class TenantConfigCache:
 
     async def get(self, slug: str) -> TenantConfig | None:
         now = self._monotonic()
+        if self._slugs[0] <= now:
+            async with self._sessions() as session:
+                slugs = frozenset(await session.scalars(select(tenants.c.slug)))
+            self._slugs = (now + self._ttl, slugs)
+        if slug not in self._slugs[1]:
+            return None
         hit = self._entries.get(slug)
         if hit is not None and hit[0] > now:
             return hit[1]

@@ -8,29 +8,37 @@ from typing import Any
 
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from servicekit.inputs import Body, JsonObject, Key
 
 SLUG = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 TIER_NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
 
-class TierBody(BaseModel):
+class TierBody(Body):
     model_config = ConfigDict(extra="forbid")
 
     rate_per_minute: int = Field(ge=0, le=1_000_000, description="Accepted webhooks per minute.")
     monthly_quota: int = Field(ge=0, le=2_000_000_000, description="Accepted webhooks per month.")
     sla_minutes: int = Field(ge=1, le=60 * 24 * 30, description="Response SLA of an assignment.")
-    features: dict[str, Any] = Field(default_factory=dict)
+    features: JsonObject = Field(default_factory=dict)
 
 
 class TierPut(TierBody):
-    name: str | None = Field(default=None, description="Optional; must match the URL.")
+    name: Key | None = Field(default=None, description="Optional; must match the URL.")
 
 
 class TierIn(TierBody):
     name: str = Field(pattern=TIER_NAME)
 
 
-class TierOut(TierIn):
+class TierOut(BaseModel):
+    """As stored (not a ``Body``: rows written before today's input checks still read)."""
+
+    name: str
+    rate_per_minute: int
+    monthly_quota: int
+    sla_minutes: int
+    features: dict[str, Any]
     created_at: datetime
     updated_at: datetime
 
@@ -42,25 +50,27 @@ def _region(value: str) -> str:
     return region
 
 
-class TenantIn(BaseModel):
+class TenantIn(Body):
     model_config = ConfigDict(extra="forbid")
 
     slug: str = Field(pattern=SLUG)
     name: str = Field(min_length=1, max_length=200)
     tier: str = Field(min_length=1, max_length=64)
-    default_region: str = Field(description="Phone numbers without a country code use it.")
+    default_region: str = Field(
+        max_length=8, description="Phone numbers without a country code use it."
+    )
 
     _check_region = field_validator("default_region")(_region)
 
 
-class TenantPatch(BaseModel):
+class TenantPatch(Body):
     """Managers may change name and default_region; changing the tier needs admin."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     tier: str | None = Field(default=None, min_length=1, max_length=64)
-    default_region: str | None = None
+    default_region: str | None = Field(default=None, max_length=8)
 
     @field_validator("default_region")
     @classmethod
@@ -77,7 +87,7 @@ class TenantOut(BaseModel):
     updated_at: datetime
 
 
-class SourceIn(BaseModel):
+class SourceIn(Body):
     model_config = ConfigDict(extra="forbid")
 
     source: str = Field(min_length=1, max_length=64, examples=["generic", "ghl"])
@@ -94,7 +104,7 @@ class NewSecret(BaseModel):
     webhook_url: str
 
 
-class RotateIn(BaseModel):
+class RotateIn(Body):
     model_config = ConfigDict(extra="forbid")
 
     grace_seconds: int = Field(

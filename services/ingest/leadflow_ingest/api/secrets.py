@@ -13,6 +13,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from servicekit.auth import Principal, Role, require
+from servicekit.inputs import Key
+from servicekit.openapi import problems
 from servicekit.problems import ProblemError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,7 +41,9 @@ async def _issue(
         secret_id=row["secret_id"],
         secret=value,
         created_at=row["created_at"],
-        webhook_url=str(request.url_for("receive_webhook", tenant=slug, source=source)),
+        webhook_url=ctx.settings.public_url(
+            str(request.app.url_path_for("receive_webhook", tenant=slug, source=source))
+        ),
     )
 
 
@@ -59,9 +63,14 @@ async def _require_source(session: AsyncSession, slug: str, source: str) -> None
         )
 
 
-@router.post("", status_code=201, response_model=NewSecret)
+@router.post(
+    "",
+    status_code=201,
+    response_model=NewSecret,
+    responses=problems(s409="The tenant has this source already."),
+)
 async def add_source(
-    slug: str, body: SourceIn, request: Request, principal: Principal = MANAGER
+    slug: Key, body: SourceIn, request: Request, principal: Principal = MANAGER
 ) -> NewSecret:
     principal.require_tenant(slug)
     if body.source not in ADAPTERS:
@@ -103,7 +112,7 @@ async def add_source(
 
 @router.post("/{source}/secrets:rotate", status_code=201, response_model=NewSecret)
 async def rotate_secret(
-    slug: str, source: str, body: RotateIn, request: Request, principal: Principal = MANAGER
+    slug: Key, source: Key, body: RotateIn, request: Request, principal: Principal = MANAGER
 ) -> NewSecret:
     principal.require_tenant(slug)
     ctx = ingest_context(request)
@@ -135,7 +144,7 @@ async def rotate_secret(
 
 @router.get("/{source}/secrets", response_model=list[SecretInfo])
 async def list_secrets(
-    slug: str, source: str, request: Request, principal: Principal = MANAGER
+    slug: Key, source: Key, request: Request, principal: Principal = MANAGER
 ) -> list[SecretInfo]:
     principal.require_tenant(slug)
     ctx = ingest_context(request)
@@ -146,7 +155,7 @@ async def list_secrets(
 
 @router.delete("/{source}/secrets/{secret_id}", status_code=204)
 async def revoke_secret(
-    slug: str, source: str, secret_id: uuid.UUID, request: Request, principal: Principal = MANAGER
+    slug: Key, source: Key, secret_id: uuid.UUID, request: Request, principal: Principal = MANAGER
 ) -> Response:
     principal.require_tenant(slug)
     ctx = ingest_context(request)

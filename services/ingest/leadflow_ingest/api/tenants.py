@@ -1,4 +1,5 @@
-"""Tenants: admins create; a manager of the tenant reads and changes name and region."""
+"""Tenants: admins of every tenant create; a manager of the tenant reads and changes
+name and region; moving a tenant to another tier needs an admin of the tenant."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from servicekit.auth import Principal, Role, require
+from servicekit.inputs import Key
+from servicekit.openapi import problems
 from servicekit.problems import ProblemError
 
 from leadflow_ingest.adapters import config_store as store
@@ -14,7 +17,8 @@ from leadflow_ingest.api.context import ingest_context
 from leadflow_ingest.api.models import TenantIn, TenantOut, TenantPatch
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
-ADMIN, MANAGER, VIEWER = require(Role.admin), require(Role.manager), require(Role.viewer)
+ADMIN = require(Role.admin, all_tenants="Creating a tenant")
+MANAGER, VIEWER = require(Role.manager), require(Role.viewer)
 
 
 def _public(row: dict[str, Any]) -> dict[str, Any]:
@@ -35,7 +39,12 @@ def _unknown_tier(tier: str) -> ProblemError:
     )
 
 
-@router.post("", status_code=201, response_model=TenantOut)
+@router.post(
+    "",
+    status_code=201,
+    response_model=TenantOut,
+    responses=problems(s409="The tenant exists already."),
+)
 async def create_tenant(body: TenantIn, request: Request, principal: Principal = ADMIN) -> Any:
     ctx = ingest_context(request)
     async with ctx.runtime.sessions() as session, session.begin():
@@ -67,7 +76,7 @@ async def list_tenants(request: Request, principal: Principal = VIEWER) -> Any:
 
 
 @router.get("/{slug}", response_model=TenantOut)
-async def get_tenant(slug: str, request: Request, principal: Principal = VIEWER) -> Any:
+async def get_tenant(slug: Key, request: Request, principal: Principal = VIEWER) -> Any:
     principal.require_tenant(slug)
     async with ingest_context(request).runtime.sessions() as session:
         row = await store.get_tenant(session, slug)
@@ -78,7 +87,7 @@ async def get_tenant(slug: str, request: Request, principal: Principal = VIEWER)
 
 @router.patch("/{slug}", response_model=TenantOut)
 async def patch_tenant(
-    slug: str, body: TenantPatch, request: Request, principal: Principal = MANAGER
+    slug: Key, body: TenantPatch, request: Request, principal: Principal = MANAGER
 ) -> Any:
     principal.require_tenant(slug)
     changes = body.model_dump(exclude_unset=True, exclude_none=True)

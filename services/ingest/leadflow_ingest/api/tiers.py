@@ -1,4 +1,8 @@
-"""Billing tiers (admin only): data, never code. Changes apply without a restart."""
+"""Billing tiers: data, never code. Changes apply without a restart.
+
+Tiers are global (every tenant on a tier shares its limits), so every route needs an
+admin whose token covers every tenant; an admin scoped to some tenants gets 403.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from servicekit.auth import Principal, Role, require
+from servicekit.inputs import Key
+from servicekit.openapi import problems
 from servicekit.problems import ProblemError
 
 from leadflow_ingest.adapters import config_store as store
@@ -14,7 +20,7 @@ from leadflow_ingest.api.context import ingest_context
 from leadflow_ingest.api.models import TierIn, TierOut, TierPut
 
 router = APIRouter(prefix="/v1/tiers", tags=["tiers"])
-ADMIN = require(Role.admin)
+ADMIN = require(Role.admin, all_tenants="Managing tiers")
 
 
 def _public(row: dict[str, Any]) -> dict[str, Any]:
@@ -25,7 +31,9 @@ def _not_found(name: str) -> ProblemError:
     return ProblemError(404, "not-found", "Not found", f"There is no tier {name!r}.")
 
 
-@router.post("", status_code=201, response_model=TierOut)
+@router.post(
+    "", status_code=201, response_model=TierOut, responses=problems(s409="The tier exists already.")
+)
 async def create_tier(body: TierIn, request: Request, principal: Principal = ADMIN) -> Any:
     ctx = ingest_context(request)
     async with ctx.runtime.sessions() as session, session.begin():
@@ -54,7 +62,7 @@ async def list_tiers(request: Request, principal: Principal = ADMIN) -> Any:
 
 
 @router.get("/{name}", response_model=TierOut)
-async def get_tier(name: str, request: Request, principal: Principal = ADMIN) -> Any:
+async def get_tier(name: Key, request: Request, principal: Principal = ADMIN) -> Any:
     async with ingest_context(request).runtime.sessions() as session:
         row = await store.get_tier(session, name)
     if row is None:
@@ -63,7 +71,7 @@ async def get_tier(name: str, request: Request, principal: Principal = ADMIN) ->
 
 
 @router.put("/{name}", response_model=TierOut)
-async def put_tier(name: str, body: TierPut, request: Request, principal: Principal = ADMIN) -> Any:
+async def put_tier(name: Key, body: TierPut, request: Request, principal: Principal = ADMIN) -> Any:
     if body.name is not None and body.name != name:
         raise ProblemError(422, "validation-error", "Name mismatch", "Tiers cannot be renamed.")
     ctx = ingest_context(request)
@@ -88,8 +96,10 @@ async def put_tier(name: str, body: TierPut, request: Request, principal: Princi
     return row
 
 
-@router.delete("/{name}", status_code=204)
-async def delete_tier(name: str, request: Request, principal: Principal = ADMIN) -> Response:
+@router.delete(
+    "/{name}", status_code=204, responses=problems(s409="Tenants are still on this tier.")
+)
+async def delete_tier(name: Key, request: Request, principal: Principal = ADMIN) -> Response:
     ctx = ingest_context(request)
     async with ctx.runtime.sessions() as session, session.begin():
         before = await store.get_tier(session, name, lock=True)

@@ -2,7 +2,8 @@
 
 Checks, in order: 415 content type → 413 size (read with a hard limit) → 401
 Standard Webhooks signature (one uniform body for every authentication failure) →
-400 JSON → 422 source schema (+ usable email or phone) → replay guard (200 duplicate)
+400 JSON → 422 what the pipeline cannot carry (NUL, nesting deeper than 32, integers
+beyond 64 bits) and the source schema (+ usable email or phone) → replay guard (200 duplicate)
 → 429 rate/quota → publish and wait for the broker's ack (503) → 202.
 """
 
@@ -14,19 +15,29 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from servicekit.inputs import dotted, json_problem
 from servicekit.logging import bind_event_context, get_logger
 from servicekit.problems import ProblemError
 
 from leadflow_ingest.api.body import BodyTooLarge, read_limited
 from leadflow_ingest.api.context import ingest_context
 from leadflow_ingest.domain.normalize import UnusableLead, normalize, parse_body
-from leadflow_ingest.domain.signatures import SignatureInvalid, WebhookHeaders, verify
+from leadflow_ingest.domain.signatures import (
+    SignatureInvalid,
+    SigningKey,
+    WebhookHeaders,
+    new_secret,
+    verify,
+)
 from leadflow_ingest.domain.sources.registry import ADAPTERS, adapter_for, inline_schema
 from leadflow_ingest.handlers.accept_webhook import NotDurable, RateLimited
 from leadflow_ingest.metrics import UNKNOWN
 
 log = get_logger(__name__)
 router = APIRouter(tags=["webhooks"])
+#: Verified against for unknown tenants and sources; no one knows the key (it is
+#: random per process), so a match is impossible and the answer stays 401.
+DECOY_KEYS = (SigningKey(uuid.UUID(int=0), new_secret()[1]),)
 
 UNAUTHORIZED_DETAIL = (
     "The webhook could not be authenticated. Check the URL (tenant and source), the "
@@ -128,6 +139,9 @@ async def receive_webhook(tenant: str, source: str, request: Request) -> JSONRes
     adapter = adapter_for(source)
     try:
         if config is None or keys is None or adapter is None:
+            # The same checks and HMAC as for a known source, so the time of the 401
+            # does not tell which tenants and sources exist.
+            verify(headers, raw, DECOY_KEYS, now=now, tolerance_s=ctx.settings.webhook_tolerance_s)
             raise SignatureInvalid("unknown tenant or source")
         key = verify(headers, raw, keys, now=now, tolerance_s=ctx.settings.webhook_tolerance_s)
     except SignatureInvalid as exc:
@@ -147,6 +161,11 @@ async def receive_webhook(tenant: str, source: str, request: Request) -> JSONRes
     try:
         if not isinstance(body, dict):
             raise UnusableLead([("", "the payload must be a JSON object")])
+        # What jsonb, the envelope's parser or the outbox could not carry is refused
+        # here: accepting it would lose it later (dead letter, or a 503 forever).
+        uncarriable = json_problem(body)
+        if uncarriable is not None:
+            raise UnusableLead([(dotted(uncarriable[0]), uncarriable[1])])
         # The worker runs the same normalization; refusing here keeps garbage off the topic.
         normalize(
             parse_body(adapter, body),

@@ -36,7 +36,7 @@ from leadflow_contracts.topics import LEAD_RECEIVED
 from servicekit.events import Outgoing, new_envelope
 from servicekit.faults import describe
 from servicekit.kafka import EventPublisher
-from servicekit.logging import get_logger
+from servicekit.logging import error_text, get_logger
 
 from leadflow_ingest.adapters.webhook_ledger import ReservationUncertain, WebhookLedger
 from leadflow_ingest.adapters.webhook_store import UsageCounters
@@ -160,7 +160,7 @@ class WebhookAcceptor:
             # E.g. the broker refused the record, or the commit failed after the ack (the
             # record is on the topic but the guard row is not; the caller's retry
             # republishes the same event_id).
-            log.error("accepting webhook failed", error=type(exc).__name__)
+            log.error("accepting webhook failed", error=error_text(exc))
             raise NotDurable(describe(exc)) from exc
 
     async def _release(self, tenant: str, window: Windows) -> None:

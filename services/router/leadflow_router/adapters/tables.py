@@ -1,4 +1,6 @@
-"""The router's tables (SQLAlchemy Core). The migration ``0002`` creates the same shape.
+"""The router's tables (SQLAlchemy Core). Migrations ``0002``/``0003`` create this shape.
+
+* ``reps``: keyed by (tenant, rep_id): tenants choose rep ids independently.
 
 * ``assignments``: one row per (lead, sequence); sequence 0 is the first assignment,
   each SLA reassignment adds one. ``UNIQUE (lead_id, sequence)`` plus a partial unique
@@ -50,8 +52,8 @@ teams = Table(
 reps = Table(
     "reps",
     metadata,
+    Column("tenant", String(63), primary_key=True),
     Column("rep_id", String(63), primary_key=True),
-    Column("tenant", String(63), nullable=False, index=True),
     Column("name", String(200), nullable=False),
     Column("email", String(320), nullable=True),
     Column("team_ids", JSONB, nullable=False, server_default="[]"),
@@ -127,7 +129,7 @@ assignments = Table(
         postgresql_where=text("status IN ('open', 'acked')"),
     ),
     Index("ix_assignments_sla", "status", "sla_due_at"),
-    Index("ix_assignments_rep_status", "rep_id", "status"),
+    Index("ix_assignments_rep_status", "tenant", "rep_id", "status"),
     Index("ix_assignments_tenant_decided", "tenant", "decided_at"),
 )
 

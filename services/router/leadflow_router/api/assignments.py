@@ -9,6 +9,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from servicekit.auth import Principal, Role, require
+from servicekit.inputs import Key, Name
+from servicekit.openapi import problems
 from servicekit.problems import ProblemError
 from sqlalchemy import and_, func, select, update
 
@@ -28,11 +30,11 @@ def _public(row: Any) -> Any:
 
 @router.get("/v1/tenants/{slug}/assignments")
 async def list_assignments(
-    slug: str,
+    slug: Key,
     request: Request,
     lead_id: uuid.UUID | None = None,
-    rep_id: str | None = None,
-    status: str | None = None,
+    rep_id: Name | None = None,
+    status: Name | None = None,
     principal: Principal = VIEWER,
 ) -> Any:
     """Newest first (a lead's reassignments in reverse order)."""
@@ -101,13 +103,19 @@ async def _transition(
     return _public(row)
 
 
-@router.post("/v1/assignments/{assignment_id}/ack")
+@router.post(
+    "/v1/assignments/{assignment_id}/ack",
+    responses=problems(s409="The assignment is no longer open."),
+)
 async def ack(assignment_id: uuid.UUID, request: Request, principal: Principal = OPERATOR) -> Any:
     """The rep took the lead: the SLA no longer applies. Idempotent; 409 once breached."""
     return await _transition(request, principal, assignment_id, ack=True)
 
 
-@router.post("/v1/assignments/{assignment_id}/close")
+@router.post(
+    "/v1/assignments/{assignment_id}/close",
+    responses=problems(s409="The assignment is no longer open."),
+)
 async def close(assignment_id: uuid.UUID, request: Request, principal: Principal = OPERATOR) -> Any:
     """The rep is done with the lead: it stops counting against their capacity."""
     return await _transition(request, principal, assignment_id, ack=False)
@@ -115,7 +123,7 @@ async def close(assignment_id: uuid.UUID, request: Request, principal: Principal
 
 @router.get("/v1/tenants/{slug}/reps:load")
 async def rep_load(
-    slug: str,
+    slug: Key,
     request: Request,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -144,7 +152,7 @@ async def rep_load(
                 )
             ).all()
         )
-        loads = await open_counts(session, [r["rep_id"] for r in reps])
+        loads = await open_counts(session, [(slug, r["rep_id"]) for r in reps])
     total = sum(counted.values())
     weights = sum(r["weight"] for r in reps if r["active"]) or 1
     return {
@@ -160,7 +168,7 @@ async def rep_load(
                 "weight_share": round(r["weight"] / weights, 4) if r["active"] else 0.0,
                 "assignments": counted.get(r["rep_id"], 0),
                 "share": round(counted.get(r["rep_id"], 0) / total, 4) if total else 0.0,
-                "open_assignments": loads.get(r["rep_id"], 0),
+                "open_assignments": loads.get((slug, r["rep_id"]), 0),
                 "capacity": r["capacity"],
                 "presence": r["presence"],
                 "active": r["active"],

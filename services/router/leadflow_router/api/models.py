@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from leadflow_contracts.lead import Lead
 from leadflow_contracts.scoring import LeadScored
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
+from servicekit.inputs import INT4_MAX, Body, JsonValue, Key, Name
 
 from leadflow_router.domain.model import FallbackStrategy, Presence, TeamStrategy
 from leadflow_router.domain.rules import FIELDS, Operator
@@ -17,7 +18,7 @@ SLUG = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
-class _Body(BaseModel):
+class _Body(Body):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -25,14 +26,14 @@ class TeamFields(_Body):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     strategy: TeamStrategy | None = None
     fallback_strategy: FallbackStrategy | None = None
-    required_skills: list[str] | None = None
+    required_skills: list[Key] | None = Field(default=None, max_length=100)
 
 
 class TeamIn(TeamFields):
     team_id: str = Field(pattern=SLUG)
     strategy: TeamStrategy = "least_loaded"
     fallback_strategy: FallbackStrategy = "least_loaded"
-    required_skills: list[str] = Field(default_factory=list)
+    required_skills: list[Key] = Field(default_factory=list, max_length=100)
 
 
 def _check_hours(hours: dict[str, list[tuple[str, str]]] | None) -> Any:
@@ -46,11 +47,11 @@ def _check_hours(hours: dict[str, list[tuple[str, str]]] | None) -> Any:
 class RepFields(_Body):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     email: str | None = Field(default=None, max_length=320)
-    team_ids: list[str] | None = None
-    skills: list[str] | None = None
-    capacity: int | None = Field(default=None, ge=0)
+    team_ids: list[Name] | None = Field(default=None, max_length=100)
+    skills: list[Key] | None = Field(default=None, max_length=100)
+    capacity: int | None = Field(default=None, ge=0, le=INT4_MAX)
     weight: int | None = Field(default=None, ge=1, le=1000)
-    time_zone: str | None = None
+    time_zone: Key | None = None
     #: ``{"mon": [["09:00", "17:00"]], …}`` in the rep's time zone; null = no schedule.
     working_hours: dict[Weekday, list[tuple[str, str]]] | None = None
     presence: Presence | None = None
@@ -75,11 +76,11 @@ class RepFields(_Body):
 class RepIn(RepFields):
     rep_id: str = Field(pattern=SLUG)
     name: str = Field(min_length=1, max_length=200)
-    team_ids: list[str] = Field(default_factory=list)
-    skills: list[str] = Field(default_factory=list)
-    capacity: int = Field(default=10, ge=0)
+    team_ids: list[Name] = Field(default_factory=list, max_length=100)
+    skills: list[Key] = Field(default_factory=list, max_length=100)
+    capacity: int = Field(default=10, ge=0, le=INT4_MAX)
     weight: int = Field(default=1, ge=1, le=1000)
-    time_zone: str = "UTC"
+    time_zone: Key = "UTC"
     presence: Presence = "available"
     active: bool = True
 
@@ -89,9 +90,9 @@ class PresenceIn(_Body):
 
 
 class ConditionIn(_Body):
-    field: str
+    field: str = Field(max_length=64)
     op: Operator = "eq"
-    value: Any = None
+    value: JsonValue = None
 
     @field_validator("field")
     @classmethod
@@ -104,20 +105,20 @@ class ConditionIn(_Body):
 class RuleIn(_Body):
     rule_id: str = Field(min_length=1, max_length=100)
     team_id: str = Field(pattern=SLUG)
-    conditions: list[ConditionIn] = Field(default_factory=list)
-    required_skills: list[str] = Field(default_factory=list)
+    conditions: list[ConditionIn] = Field(default_factory=list, max_length=100)
+    required_skills: list[Key] = Field(default_factory=list, max_length=100)
 
 
 class RulesIn(_Body):
-    rules: list[RuleIn] = Field(default_factory=list)
+    rules: list[RuleIn] = Field(default_factory=list, max_length=1000)
     default_team: str | None = Field(default=None, pattern=SLUG)
 
 
 class AssignIn(_Body):
-    rep_id: str
+    rep_id: Name
 
 
-class PreviewIn(BaseModel):
+class PreviewIn(Body):
     """Like ``lead.qualified``'s payload; ``score`` may also be just the total."""
 
     lead: Lead

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from servicekit.auth import Principal, Role, require
+from servicekit.inputs import Key
 from servicekit.problems import ProblemError
 
 from leadflow_router.api.context import public, router_context
@@ -20,7 +21,7 @@ VIEWER = require(Role.viewer)
 
 @router.post("/v1/tenants/{slug}/route:preview")
 async def preview(
-    slug: str, body: PreviewIn, request: Request, principal: Principal = VIEWER
+    slug: Key, body: PreviewIn, request: Request, principal: Principal = VIEWER
 ) -> Any:
     principal.require_tenant(slug)
     if body.lead.tenant_id != slug:

@@ -1,9 +1,10 @@
 """Reps: team membership, skills, capacity, weight, time zone, working hours, presence.
 
-``rep_id`` is chosen by the client and unique across tenants (presence changes address
-a rep by id alone). Any change that can make a rep eligible — a new rep, presence back
-to ``available``, more capacity, new hours — makes the tenant's waiting work items due
-at once, so the work queue drains without waiting for its back-off.
+``rep_id`` is chosen by the client and unique within its tenant: tenants A and B may
+both have a rep ``alice``, and nothing tells A which ids B uses. Any change that can
+make a rep eligible — a new rep, presence back to ``available``, more capacity, new
+hours — makes the tenant's waiting work items due at once, so the work queue drains
+without waiting for its back-off.
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from servicekit.auth import Principal, Role, require
+from servicekit.inputs import Key, Name
+from servicekit.openapi import problems
 from servicekit.problems import ProblemError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadflow_router.adapters import admin
 from leadflow_router.adapters.records import wake_work_items
 from leadflow_router.api.changes import record_change
-from leadflow_router.api.context import RouterContext, not_found, public, router_context, visible
+from leadflow_router.api.context import RouterContext, not_found, public, router_context
 from leadflow_router.api.models import PresenceIn, RepFields, RepIn
 
 router = APIRouter(tags=["reps"])
@@ -40,9 +43,9 @@ async def _check_teams(session: AsyncSession, tenant: str, team_ids: list[str] |
         )
 
 
-@router.post(BASE, status_code=201)
+@router.post(BASE, status_code=201, responses=problems(s409="The tenant has this rep already."))
 async def create_rep(
-    slug: str, body: RepIn, request: Request, principal: Principal = MANAGER
+    slug: Key, body: RepIn, request: Request, principal: Principal = MANAGER
 ) -> Any:
     principal.require_tenant(slug)
     ctx = router_context(request)
@@ -69,7 +72,7 @@ async def create_rep(
 
 @router.get(BASE)
 async def list_reps(
-    slug: str, request: Request, team_id: str | None = None, principal: Principal = VIEWER
+    slug: Key, request: Request, team_id: Name | None = None, principal: Principal = VIEWER
 ) -> Any:
     principal.require_tenant(slug)
     async with router_context(request).runtime.sessions() as session:
@@ -77,28 +80,28 @@ async def list_reps(
 
 
 @router.get(BASE + "/{rep_id}")
-async def get_rep(slug: str, rep_id: str, request: Request, principal: Principal = VIEWER) -> Any:
+async def get_rep(slug: Key, rep_id: Name, request: Request, principal: Principal = VIEWER) -> Any:
     principal.require_tenant(slug)
     async with router_context(request).runtime.sessions() as session:
-        row = await admin.get_rep(session, rep_id)
-    if row is None or row["tenant"] != slug:
+        row = await admin.get_rep(session, slug, rep_id)
+    if row is None:
         raise not_found("rep", rep_id)
     return public(row)
 
 
 async def _change(
-    ctx: RouterContext, principal: Principal, rep_id: str, slug: str | None, changes: dict[str, Any]
+    ctx: RouterContext, principal: Principal, tenant: str, rep_id: str, changes: dict[str, Any]
 ) -> Any:
+    principal.require_tenant(tenant)
     async with ctx.runtime.sessions() as session, session.begin():
-        before = visible(principal, await admin.get_rep(session, rep_id, lock=True), "rep", rep_id)
-        if slug is not None and before["tenant"] != slug:
+        before = await admin.get_rep(session, tenant, rep_id, lock=True)
+        if before is None:
             raise not_found("rep", rep_id)
-        tenant = before["tenant"]
         if "team_ids" in changes:
             await _check_teams(session, tenant, changes["team_ids"])
         if not changes:
             return public(before)
-        row = await admin.update_rep(session, rep_id, changes)
+        row = await admin.update_rep(session, tenant, rep_id, changes)
         await record_change(
             session,
             ctx.runtime,
@@ -117,37 +120,36 @@ async def _change(
 
 @router.api_route(BASE + "/{rep_id}", methods=["PUT", "PATCH"])
 async def update_rep(
-    slug: str, rep_id: str, body: RepFields, request: Request, principal: Principal = MANAGER
+    slug: Key, rep_id: Name, body: RepFields, request: Request, principal: Principal = MANAGER
 ) -> Any:
     """Changes the fields given in the body (PUT and PATCH alike; ``working_hours: null``
     removes the schedule)."""
-    principal.require_tenant(slug)
     changes = body.model_dump(exclude_unset=True)
     changes = {k: v for k, v in changes.items() if v is not None or k in ("working_hours", "email")}
-    return await _change(router_context(request), principal, rep_id, slug, changes)
+    return await _change(router_context(request), principal, slug, rep_id, changes)
 
 
-@router.put("/v1/reps/{rep_id}/presence")
+@router.put(BASE + "/{rep_id}/presence")
 async def set_presence(
-    rep_id: str, body: PresenceIn, request: Request, principal: Principal = OPERATOR
+    slug: Key, rep_id: Name, body: PresenceIn, request: Request, principal: Principal = OPERATOR
 ) -> Any:
     """Reps (operator tokens) and managers set presence: available / away / offline."""
     return await _change(
-        router_context(request), principal, rep_id, None, {"presence": body.presence}
+        router_context(request), principal, slug, rep_id, {"presence": body.presence}
     )
 
 
 @router.delete(BASE + "/{rep_id}", status_code=204)
 async def delete_rep(
-    slug: str, rep_id: str, request: Request, principal: Principal = MANAGER
+    slug: Key, rep_id: Name, request: Request, principal: Principal = MANAGER
 ) -> Response:
     principal.require_tenant(slug)
     ctx = router_context(request)
     async with ctx.runtime.sessions() as session, session.begin():
-        before = await admin.get_rep(session, rep_id, lock=True)
-        if before is None or before["tenant"] != slug:
+        before = await admin.get_rep(session, slug, rep_id, lock=True)
+        if before is None:
             raise not_found("rep", rep_id)
-        await admin.delete_rep(session, rep_id)
+        await admin.delete_rep(session, slug, rep_id)
         await record_change(
             session,
             ctx.runtime,

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from servicekit.auth import Principal, Role, require
+from servicekit.inputs import Key
 
 from leadflow_router.adapters import admin
 from leadflow_router.adapters.records import wake_work_items
@@ -23,7 +24,7 @@ def _empty(slug: str) -> dict[str, Any]:
 
 
 @router.get("")
-async def get_rules(slug: str, request: Request, principal: Principal = VIEWER) -> Any:
+async def get_rules(slug: Key, request: Request, principal: Principal = VIEWER) -> Any:
     principal.require_tenant(slug)
     async with router_context(request).runtime.sessions() as session:
         return public(await admin.latest_rules(session, slug)) or _empty(slug)
@@ -31,7 +32,7 @@ async def get_rules(slug: str, request: Request, principal: Principal = VIEWER) 
 
 @router.put("")
 async def put_rules(
-    slug: str, body: RulesIn, request: Request, principal: Principal = MANAGER
+    slug: Key, body: RulesIn, request: Request, principal: Principal = MANAGER
 ) -> Any:
     principal.require_tenant(slug)
     ctx = router_context(request)

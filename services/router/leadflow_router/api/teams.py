@@ -6,6 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from servicekit.auth import Principal, Role, require
+from servicekit.inputs import Key, Name
+from servicekit.openapi import problems
 from servicekit.problems import ProblemError
 
 from leadflow_router.adapters import admin
@@ -18,9 +20,9 @@ router = APIRouter(prefix="/v1/tenants/{slug}/teams", tags=["teams"])
 MANAGER, VIEWER = require(Role.manager), require(Role.viewer)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=problems(s409="The team exists already."))
 async def create_team(
-    slug: str, body: TeamIn, request: Request, principal: Principal = MANAGER
+    slug: Key, body: TeamIn, request: Request, principal: Principal = MANAGER
 ) -> Any:
     principal.require_tenant(slug)
     ctx = router_context(request)
@@ -46,14 +48,16 @@ async def create_team(
 
 
 @router.get("")
-async def list_teams(slug: str, request: Request, principal: Principal = VIEWER) -> Any:
+async def list_teams(slug: Key, request: Request, principal: Principal = VIEWER) -> Any:
     principal.require_tenant(slug)
     async with router_context(request).runtime.sessions() as session:
         return [public(r) for r in await admin.list_teams(session, slug)]
 
 
 @router.get("/{team_id}")
-async def get_team(slug: str, team_id: str, request: Request, principal: Principal = VIEWER) -> Any:
+async def get_team(
+    slug: Key, team_id: Name, request: Request, principal: Principal = VIEWER
+) -> Any:
     principal.require_tenant(slug)
     async with router_context(request).runtime.sessions() as session:
         row = await admin.get_team(session, slug, team_id)
@@ -64,7 +68,7 @@ async def get_team(slug: str, team_id: str, request: Request, principal: Princip
 
 @router.api_route("/{team_id}", methods=["PUT", "PATCH"])
 async def update_team(
-    slug: str, team_id: str, body: TeamFields, request: Request, principal: Principal = MANAGER
+    slug: Key, team_id: Name, body: TeamFields, request: Request, principal: Principal = MANAGER
 ) -> Any:
     """Changes the fields given in the body (PUT and PATCH alike)."""
     principal.require_tenant(slug)
@@ -95,7 +99,7 @@ async def update_team(
 
 @router.delete("/{team_id}", status_code=204)
 async def delete_team(
-    slug: str, team_id: str, request: Request, principal: Principal = MANAGER
+    slug: Key, team_id: Name, request: Request, principal: Principal = MANAGER
 ) -> Response:
     principal.require_tenant(slug)
     ctx = router_context(request)

@@ -13,6 +13,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request
 from leadflow_contracts.routing import Candidate
 from servicekit.auth import Principal, Role, require
+from servicekit.inputs import Key, Name
+from servicekit.openapi import problems
 from servicekit.outbox import stage
 from servicekit.problems import ProblemError
 from sqlalchemy import select, update
@@ -35,10 +37,10 @@ def _item(row: dict[str, Any]) -> Any:
 
 @router.get("/v1/tenants/{slug}/work-queue")
 async def list_items(
-    slug: str,
+    slug: Key,
     request: Request,
     status: Status = "open",
-    team_id: str | None = None,
+    team_id: Name | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
     principal: Principal = VIEWER,
 ) -> Any:
@@ -75,7 +77,10 @@ async def _locked(session: Any, principal: Principal, item_id: uuid.UUID) -> dic
     return item
 
 
-@router.post("/v1/work-queue/{item_id}:claim")
+@router.post(
+    "/v1/work-queue/{item_id}:claim",
+    responses=problems(s409="Assigned, or claimed by someone else."),
+)
 async def claim_item(item_id: uuid.UUID, request: Request, principal: Principal = MANAGER) -> Any:
     ctx = router_context(request)
     async with ctx.runtime.sessions() as session, session.begin():
@@ -99,7 +104,10 @@ async def claim_item(item_id: uuid.UUID, request: Request, principal: Principal 
     return _item(dict(row))
 
 
-@router.post("/v1/work-queue/{item_id}:assign")
+@router.post(
+    "/v1/work-queue/{item_id}:assign",
+    responses=problems(s409="Assigned, claimed by someone else, or the rep had the lead."),
+)
 async def assign(
     item_id: uuid.UUID, body: AssignIn, request: Request, principal: Principal = MANAGER
 ) -> Any:
@@ -114,8 +122,8 @@ async def assign(
                 "Claimed by someone else",
                 f"{item['claimed_by']} claimed this item.",
             )
-        rep = await admin.get_rep(session, body.rep_id)
-        if rep is None or rep["tenant"] != item["tenant"]:
+        rep = await admin.get_rep(session, item["tenant"], body.rep_id)
+        if rep is None:
             raise ProblemError(
                 422,
                 "validation-error",

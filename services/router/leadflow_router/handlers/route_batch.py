@@ -186,13 +186,13 @@ def _work_item(
 
 async def _save_rep_state(session: AsyncSession, assigned: Sequence[_Pending]) -> None:
     """What the assignments changed, last write wins (they are in decision order)."""
-    last: dict[str, datetime] = {}
+    last: dict[tuple[str, str], datetime] = {}
     credits: dict[tuple[str, str, str], int] = {}
     owners: dict[tuple[str, str], tuple[str, datetime]] = {}
     for p in assigned:
         lead = p.envelope.payload.lead
         rep_id, team_id = p.row["rep_id"], p.row["team_id"]
-        last[rep_id] = p.at
+        last[(lead.tenant_id, rep_id)] = p.at
         credits.update({(lead.tenant_id, team_id, r): c for r, c in p.decision.credits.items()})
         if (domain := company_domain(lead.email_domain)) is not None:
             owners[(lead.tenant_id, domain)] = (rep_id, p.at)

@@ -22,7 +22,7 @@ from leadflow_contracts import derived_event_id
 from leadflow_contracts.lead import Lead
 from leadflow_contracts.topics import LEAD_REASSIGNED, LEAD_ROUTING_FAILED, LEAD_SLA_BREACHED
 from servicekit.events import Outgoing
-from servicekit.logging import get_logger
+from servicekit.logging import error_text, get_logger
 from servicekit.outbox import stage
 from servicekit.runtime import Runtime
 from sqlalchemy import select, update
@@ -147,5 +147,5 @@ class SlaTimer:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("SLA tick failed; will retry", error=f"{type(exc).__name__}: {exc}")
+                log.warning("SLA tick failed; will retry", error=error_text(exc))
             await asyncio.sleep(self.interval_s)

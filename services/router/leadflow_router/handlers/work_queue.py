@@ -25,7 +25,7 @@ from leadflow_contracts.lead import Lead
 from leadflow_contracts.routing import Candidate
 from leadflow_contracts.topics import LEAD_ASSIGNED
 from servicekit.events import Outgoing
-from servicekit.logging import get_logger
+from servicekit.logging import error_text, get_logger
 from servicekit.outbox import stage
 from servicekit.runtime import Runtime
 from sqlalchemy import select, update
@@ -185,9 +185,7 @@ class WorkQueueTimer:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning(
-                    "work-queue tick failed; will retry", error=f"{type(exc).__name__}: {exc}"
-                )
+                log.warning("work-queue tick failed; will retry", error=error_text(exc))
             self._poked.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._poked.wait(), self.interval_s)

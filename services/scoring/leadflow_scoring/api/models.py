@@ -8,8 +8,10 @@ from typing import Any
 
 from leadflow_contracts import Lead, LeadScored, utcnow
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from servicekit.inputs import Body
 
 from leadflow_scoring.adapters.rule_store import RuleSetUnavailable, StoredVersion
+from leadflow_scoring.domain.rules import RuleSetSpec
 
 SLUG = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 #: The id a previewed lead gets when the caller sends none (no event carries it).
@@ -72,7 +74,11 @@ class VersionsOut(BaseModel):
     versions: list[VersionSummary] = Field(description="Newest first.")
 
 
-class PreviewLead(Lead):
+class RuleSetIn(Body, RuleSetSpec):
+    """A rule set as PUT: the domain's spec, refused where it could not be stored."""
+
+
+class PreviewLead(Body, Lead):
     """A lead in the ``Lead`` shape; ids and timestamps may be omitted."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")

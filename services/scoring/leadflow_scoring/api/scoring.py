@@ -12,6 +12,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from leadflow_contracts.topics import LEAD_QUALIFIED, LEAD_SCORED
 from servicekit.auth import Principal, Role, require
+from servicekit.inputs import INT4_MAX, PositiveInt4
+from servicekit.openapi import problems
 from servicekit.problems import ProblemError
 from servicekit.runtime import Runtime
 
@@ -24,12 +26,12 @@ from leadflow_scoring.api.models import (
     PreviewLead,
     PreviewOut,
     RawScores,
+    RuleSetIn,
     RuleSetOut,
     VersionsOut,
     VersionSummary,
 )
 from leadflow_scoring.domain.engine import score
-from leadflow_scoring.domain.rules import RuleSetSpec
 
 router = APIRouter(prefix="/v1/tenants/{slug}", tags=["scoring"], route_class=ReadableErrorsRoute)
 VIEWER = require(Role.viewer)
@@ -56,7 +58,7 @@ async def get_rule_set(slug: Slug, request: Request, principal: Principal = VIEW
 )
 async def put_rule_set(
     slug: Slug,
-    body: RuleSetSpec,
+    body: RuleSetIn,
     request: Request,
     response: Response,
     principal: Principal = MANAGER,
@@ -102,7 +104,7 @@ async def list_versions(slug: Slug, request: Request, principal: Principal = VIE
 
 @router.get("/scoring/versions/{number}", response_model=RuleSetOut)
 async def get_version(
-    slug: Slug, number: int, request: Request, principal: Principal = VIEWER
+    slug: Slug, number: PositiveInt4, request: Request, principal: Principal = VIEWER
 ) -> Any:
     principal.require_tenant(slug)
     async with _runtime(request).sessions() as session:
@@ -114,12 +116,18 @@ async def get_version(
     return RuleSetOut.of(stored)
 
 
-@router.post("/score:preview", response_model=PreviewOut)
+@router.post(
+    "/score:preview",
+    response_model=PreviewOut,
+    responses=problems(s409="The rule set cannot be loaded."),
+)
 async def preview(
     slug: Slug,
     body: PreviewLead,
     request: Request,
-    version: Annotated[int | None, Query(ge=1, description="Default: the current one.")] = None,
+    version: Annotated[
+        int | None, Query(ge=1, le=INT4_MAX, description="Default: the current one.")
+    ] = None,
     principal: Principal = VIEWER,
 ) -> Any:
     """Score ``body`` with the same code as the pipeline; nothing is stored or emitted."""

@@ -1,0 +1,1 @@
+"""make fuzz: schemathesis against every service (see fuzz.run)."""
