@@ -11,16 +11,22 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from leadflow_contracts import REGISTRY
 from servicekit.auth import Role, mint_token
 from servicekit.kafka import ensure_topics
 from servicekit.settings import DEV_JWT_SECRET
 
-from leadflow_local.stack import Stack
+if TYPE_CHECKING:
+    from leadflow_local.stack import Stack
 
 
 def _run(args: argparse.Namespace) -> int:
+    # Imported here: the embedded broker and PostgreSQL are an optional extra, and the
+    # other commands run without them (the CLI image of deploy/compose).
+    from leadflow_local.stack import Stack
+
     stack = Stack(data_dir=Path(args.data_dir).resolve(), port_offset=args.port_offset)
     stop = threading.Event()
 
