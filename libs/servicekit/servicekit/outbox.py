@@ -78,6 +78,14 @@ class Outbox:
                 )
             return len(rows)
 
+    async def pending(self) -> int:
+        """Records committed but not yet published (the relay's backlog)."""
+        async with self._sessions() as session:
+            count = await session.scalar(
+                select(func.count()).where(outbox_table.c.published_at.is_(None))
+            )
+        return int(count or 0)
+
     async def run_relay(self, interval_s: float = 1.0) -> None:
         """Flush forever (until cancelled); failures are logged and retried next tick."""
         while True:
