@@ -64,7 +64,9 @@ def _print_table(stack: Stack) -> None:
 
 
 def _topics(args: argparse.Namespace) -> int:
-    created = asyncio.run(ensure_topics(args.bootstrap, REGISTRY))
+    created = asyncio.run(
+        ensure_topics(args.bootstrap, REGISTRY, replication_factor=args.replication_factor)
+    )
     print(f"created {len(created)} topic(s): {', '.join(created) or '-'}")
     return 0
 
@@ -101,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     ensure = topics_sub.add_parser("ensure", help="create every registry topic that is missing")
     ensure.add_argument(
         "--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    )
+    ensure.add_argument(
+        "--replication-factor",
+        type=int,
+        default=1,
+        help="replicas of each new topic (3 on a 3-broker cluster; existing topics are kept)",
     )
     ensure.set_defaults(func=_topics)
 
