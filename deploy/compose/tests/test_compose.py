@@ -125,7 +125,7 @@ def test_compose_sets_only_real_settings(service: str) -> None:
 def test_prometheus_scrapes_every_service_on_its_port() -> None:
     config = yaml.safe_load((COMPOSE_DIR / "prometheus" / "prometheus.yml").read_text())
     (job,) = [j for j in config["scrape_configs"] if j["job_name"] == "leadflow"]
-    targets = {t for c in job["static_configs"] for t in c["targets"]}
+    targets = {f"{name}:{c['port']}" for c in job["dns_sd_configs"] for name in c["names"]}
     compose = _compose()["services"]
     for service in ("ingest", "scoring", "router", "audit", "dlq"):
         port = importlib.import_module(f"leadflow_{service}.settings").Settings().http_port
