@@ -61,9 +61,11 @@ smoke: sync
 
 contracts-check: sync
 	$(UV) run --frozen python -m leadflow_contracts.schemas check
+	$(UV) run --frozen python -m leadflow_contracts.asyncapi check docs/asyncapi
 
 contracts-write: sync
 	$(UV) run --frozen python -m leadflow_contracts.schemas write
+	$(UV) run --frozen python -m leadflow_contracts.asyncapi write docs/asyncapi
 
 topics: sync
 	$(UV) run --frozen leadflow topics ensure
