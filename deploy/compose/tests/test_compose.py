@@ -8,6 +8,7 @@ service gets in compose against that service's settings.
 from __future__ import annotations
 
 import importlib
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
+from leadflow_dlq.cli import CliSettings
 from leadflow_local.observability import COMPOSE_DIR, dashboard_queries, rule_queries
 from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
@@ -22,6 +24,7 @@ from pydantic_settings import BaseSettings
 Tool = Callable[[str, str], str]
 PROMTOOL_HINT = "Debian/Ubuntu: apt-get install prometheus"
 ROOT = COMPOSE_DIR.parents[1]
+SERVED = ("ingest", "scoring", "router", "audit", "dlq")
 
 
 def _run(*argv: str) -> str:
@@ -127,8 +130,23 @@ def test_prometheus_scrapes_every_service_on_its_port() -> None:
     (job,) = [j for j in config["scrape_configs"] if j["job_name"] == "leadflow"]
     targets = {f"{name}:{c['port']}" for c in job["dns_sd_configs"] for name in c["names"]}
     compose = _compose()["services"]
-    for service in ("ingest", "scoring", "router", "audit", "dlq"):
+    for service in SERVED:
         port = importlib.import_module(f"leadflow_{service}.settings").Settings().http_port
         assert f"{service}:{port}" in targets
         assert f"{port}:{port}" in compose[service]["ports"]
         assert f"127.0.0.1:{port}/readyz" in " ".join(compose[service]["healthcheck"]["test"])
+
+
+def test_env_example_lists_every_setting_and_compose_variable() -> None:
+    listed = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]*)=", (ROOT / ".env.example").read_text(), re.M))
+    settings = [importlib.import_module(f"leadflow_{s}.settings").Settings for s in SERVED]
+    wanted = set().union(*(_env_names(cls) for cls in [*settings, CliSettings]))
+    # Each setting is listed under its first name (the ecosystem's, e.g. DATABASE_URL).
+    wanted -= {
+        "LEADFLOW_KAFKA_BOOTSTRAP_SERVERS",
+        "LEADFLOW_DATABASE_URL",
+        "LEADFLOW_OTLP_ENDPOINT",
+    }
+    assert not wanted - listed, f".env.example misses: {sorted(wanted - listed)}"
+    compose_vars = set(re.findall(r"\$\{([A-Z0-9_]+)", (COMPOSE_DIR / "compose.yaml").read_text()))
+    assert not compose_vars - listed, f".env.example misses: {sorted(compose_vars - listed)}"
