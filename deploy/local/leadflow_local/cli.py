@@ -41,9 +41,24 @@ def _run(args: argparse.Namespace) -> int:
     except Exception as exc:
         print(f"leadflow run: could not start the stack: {exc}", file=sys.stderr)
         return 1
+    prometheus = None
+    if args.with_prometheus:
+        from leadflow_local.prometheus import LocalPrometheus
+
+        targets = {s.name: s.url for s in stack.running}
+        try:
+            prometheus = LocalPrometheus(targets, stack.data_dir / "prometheus").start()
+        except Exception as exc:
+            print(f"leadflow run: could not start Prometheus: {exc}", file=sys.stderr)
+            stack.stop()
+            return 1
     _print_table(stack)
+    if prometheus is not None:
+        print(f"Prometheus (alert rules of deploy/compose): {prometheus.url}/alerts", flush=True)
     stop.wait()
     print("\nStopping Leadflow …", flush=True)
+    if prometheus is not None:
+        prometheus.stop()
     stack.stop()
     print("Stopped.", flush=True)
     return 0
@@ -95,6 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=int(os.environ.get("LEADFLOW_PORT_OFFSET", "0")),
         help="added to every fixed port (to run a second stack beside the first)",
+    )
+    run.add_argument(
+        "--with-prometheus",
+        action="store_true",
+        help="also run a local Prometheus (the prometheus binary) with the alert rules",
     )
     run.set_defaults(func=_run)
 
