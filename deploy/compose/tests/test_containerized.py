@@ -18,6 +18,7 @@ from collections.abc import Iterator
 import pytest
 from cryptography.fernet import Fernet
 from leadflow_local.observability import COMPOSE_DIR
+from servicekit.embedded import free_port
 from servicekit.testing.infra import docker_available, resolve_kafka, resolve_postgres
 
 ROOT = COMPOSE_DIR.parents[1]
@@ -46,6 +47,8 @@ def secrets_env(docker: None, tmp_path_factory: pytest.TempPathFactory) -> dict[
         "LEADFLOW_ADMIN_JWT_SECRET": secrets.token_urlsafe(32),
         "LEADFLOW_SECRET_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "GRAFANA_ADMIN_PASSWORD": secrets.token_urlsafe(16),
+        # A PostgreSQL of the machine may hold 5432.
+        "POSTGRES_HOST_PORT": str(free_port()),
     }
     path = tmp_path_factory.mktemp("compose") / "test.env"
     path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
@@ -77,7 +80,10 @@ def test_journeys_pass_against_the_compose_stack(compose_stack: dict[str, str]) 
         "LEADFLOW_E2E_BASE_URLS": urls,
         "LEADFLOW_E2E_JWT_SECRET": compose_stack["LEADFLOW_ADMIN_JWT_SECRET"],
         "LEADFLOW_E2E_KAFKA": "127.0.0.1:19092",
-        "LEADFLOW_E2E_DATABASE_URL": f"postgresql://postgres:{password}@127.0.0.1:5432/postgres",
+        "LEADFLOW_E2E_DATABASE_URL": (
+            f"postgresql://postgres:{password}@127.0.0.1:{compose_stack['POSTGRES_HOST_PORT']}"
+            "/postgres"
+        ),
     }
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "tests/e2e"], cwd=ROOT, env=env, check=False
