@@ -5,7 +5,8 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 MYPY_PACKAGES := -p leadflow_contracts -p servicekit -p leadflow_local \
 	-p leadflow_ingest -p leadflow_scoring -p leadflow_router -p leadflow_audit -p leadflow_dlq
 
-.PHONY: help uv sync run test test-unit lint fmt bench fuzz smoke contracts-check contracts-write topics
+.PHONY: help uv sync tools run test test-unit test-compose lint fmt bench fuzz smoke contracts-check \
+	contracts-write topics
 
 help:
 	@echo "make run              install everything and start the whole stack (embedded defaults)"
@@ -23,11 +24,26 @@ uv:
 sync: uv
 	@$(UV) sync --frozen --quiet
 
+# promtool (Debian package prometheus) checks and unit-tests the alert rules in `make test`.
+# Installed here when missing and allowed (root with apt-get, as in CI); otherwise those
+# tests skip locally and fail in CI.
+tools:
+	@command -v promtool >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& apt-get update -qq && apt-get install -y -qq prometheus >/dev/null; } \
+		|| echo "note: promtool is missing (apt-get install prometheus): the alert-rule tests will skip"
+
 run: sync
 	$(UV) run --frozen leadflow run
 
-test: sync
+test: sync tools
 	$(UV) run --frozen pytest
+
+# The journeys against the production-shaped stack (deploy/compose) in containers, and the
+# servicekit tests on testcontainers' broker and PostgreSQL. Needs a Docker engine; without
+# one the tests say so and skip.
+test-compose: sync
+	env -u KAFKA_BOOTSTRAP_SERVERS -u DATABASE_URL LEADFLOW_TEST_COMPOSE=1 \
+		$(UV) run --frozen pytest -rs deploy/compose/tests/test_containerized.py libs/servicekit/tests
 
 lint: sync
 	$(UV) run --frozen ruff check .
@@ -53,9 +69,11 @@ smoke: sync
 
 contracts-check: sync
 	$(UV) run --frozen python -m leadflow_contracts.schemas check
+	$(UV) run --frozen python -m leadflow_contracts.asyncapi check docs/asyncapi
 
 contracts-write: sync
 	$(UV) run --frozen python -m leadflow_contracts.schemas write
+	$(UV) run --frozen python -m leadflow_contracts.asyncapi write docs/asyncapi
 
 topics: sync
 	$(UV) run --frozen leadflow topics ensure

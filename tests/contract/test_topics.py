@@ -1,4 +1,4 @@
-"""The topic registry spells exactly the topics of DESIGN.md §1, each with its DLQ topic."""
+"""The topic registry spells exactly the topics of docs/architecture.md, each with its DLQ topic."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from leadflow_contracts.topics import (
     spec_for,
 )
 
-# DESIGN.md §1, one row per topic: name -> (producers, consumers, key). The table is the
-# public contract; change both together.
+# The topics table of docs/architecture.md, one row per topic: name -> (producers,
+# consumers, key). The table is the public contract; change both together.
 DESIGN_TABLE = {
     "lead.received": (("ingest",), ("ingest", "audit"), "lead_id"),
     "sales.lead.created": (("ingest",), ("scoring", "audit"), "lead_id"),

@@ -11,6 +11,7 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import httpx
 from leadflow_contracts import REGISTRY
@@ -18,10 +19,15 @@ from servicekit.auth import Role, mint_token
 from servicekit.kafka import ensure_topics
 from servicekit.settings import DEV_JWT_SECRET
 
-from leadflow_local.stack import SERVICE_PORTS, Stack
+if TYPE_CHECKING:
+    from leadflow_local.stack import Stack
 
 
 def _run(args: argparse.Namespace) -> int:
+    # Imported here: the embedded broker and PostgreSQL are an optional extra, and the
+    # other commands run without them (the CLI image of deploy/compose).
+    from leadflow_local.stack import Stack
+
     stack = Stack(data_dir=Path(args.data_dir).resolve(), port_offset=args.port_offset)
     stop = threading.Event()
 
@@ -36,9 +42,24 @@ def _run(args: argparse.Namespace) -> int:
     except Exception as exc:
         print(f"leadflow run: could not start the stack: {exc}", file=sys.stderr)
         return 1
+    prometheus = None
+    if args.with_prometheus:
+        from leadflow_local.prometheus import LocalPrometheus
+
+        targets = {s.name: s.url for s in stack.running}
+        try:
+            prometheus = LocalPrometheus(targets, stack.data_dir / "prometheus").start()
+        except Exception as exc:
+            print(f"leadflow run: could not start Prometheus: {exc}", file=sys.stderr)
+            stack.stop()
+            return 1
     _print_table(stack)
+    if prometheus is not None:
+        print(f"Prometheus (alert rules of deploy/compose): {prometheus.url}/alerts", flush=True)
     stop.wait()
     print("\nStopping Leadflow …", flush=True)
+    if prometheus is not None:
+        prometheus.stop()
     stack.stop()
     print("Stopped.", flush=True)
     return 0
@@ -59,7 +80,9 @@ def _print_table(stack: Stack) -> None:
 
 
 def _topics(args: argparse.Namespace) -> int:
-    created = asyncio.run(ensure_topics(args.bootstrap, REGISTRY))
+    created = asyncio.run(
+        ensure_topics(args.bootstrap, REGISTRY, replication_factor=args.replication_factor)
+    )
     print(f"created {len(created)} topic(s): {', '.join(created) or '-'}")
     return 0
 
@@ -93,6 +116,8 @@ def _redrive(args: argparse.Namespace) -> int:
 def _service_urls(args: argparse.Namespace) -> list[tuple[str, str]]:
     if args.url:
         return [(u.split("=", 1)[0], u.split("=", 1)[1]) for u in args.url]
+    from leadflow_local.stack import SERVICE_PORTS  # the launcher's ports (embedded extra)
+
     return [
         (name, f"http://127.0.0.1:{port + args.port_offset}")
         for name, port in SERVICE_PORTS.items()
@@ -128,6 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=int(os.environ.get("LEADFLOW_PORT_OFFSET", "0")),
         help="added to every fixed port (to run a second stack beside the first)",
     )
+    run.add_argument(
+        "--with-prometheus",
+        action="store_true",
+        help="also run a local Prometheus (the prometheus binary) with the alert rules",
+    )
     run.set_defaults(func=_run)
 
     topics = sub.add_parser("topics", help="topic administration")
@@ -135,6 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
     ensure = topics_sub.add_parser("ensure", help="create every registry topic that is missing")
     ensure.add_argument(
         "--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    )
+    ensure.add_argument(
+        "--replication-factor",
+        type=int,
+        default=1,
+        help="replicas of each new topic (3 on a 3-broker cluster; existing topics are kept)",
     )
     ensure.set_defaults(func=_topics)
 

@@ -29,7 +29,7 @@ from servicekit.embedded import EmbeddedKafka, EmbeddedPostgres, free_port
 from servicekit.kafka import ensure_topics
 from servicekit.settings import DEV_JWT_SECRET
 
-#: Service name → fixed HTTP port (DESIGN/issue: ingest 8001 … dlq 8005, console 8000).
+#: Service name → fixed HTTP port (ingest 8001 … dlq 8005; the console takes 8000).
 SERVICE_PORTS: dict[str, int] = {
     "ingest": 8001,
     "scoring": 8002,

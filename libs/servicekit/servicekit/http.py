@@ -124,6 +124,7 @@ def create_http_app(
 
     @app.get("/metrics", tags=["ops"], include_in_schema=False)
     async def metrics() -> Response:
+        await runtime.refresh_metrics()
         return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.add_middleware(_LatencyMiddleware, runtime=runtime)

@@ -1,7 +1,10 @@
 """Prometheus metrics every service exposes at ``/metrics``.
 
 Each service gets its own ``CollectorRegistry`` (so several apps can live in one test
-process); services add their own metrics to ``ServiceMetrics.registry``.
+process); services add their own metrics to ``ServiceMetrics.registry``. Gauges that are
+a database or broker question (readiness, outbox backlog, a service's own depths) are
+asked when ``/metrics`` is scraped (``Runtime.refresh_metrics``), so they are as fresh as
+the scrape and cost nothing between scrapes.
 """
 
 from __future__ import annotations
@@ -46,6 +49,18 @@ class ServiceMetrics:
             ["service", "topic", "partition"],
             registry=self.registry,
         )
+        self.ready = Gauge(
+            "service_ready",
+            "1 if the readiness check passes (what /readyz answers), by check.",
+            ["service", "check"],
+            registry=self.registry,
+        )
+        self.outbox_pending = Gauge(
+            "outbox_pending_records",
+            "Outbox records committed but not yet published to the broker.",
+            ["service"],
+            registry=self.registry,
+        )
         self.http_latency = Histogram(
             "http_request_duration_seconds",
             "HTTP request latency by route and status.",
@@ -63,12 +78,6 @@ class ServiceMetrics:
             "infrastructure_faults_total",
             "Dependency failures a consumer or relay waited out (never dead-lettered).",
             ["service", "component"],
-            registry=self.registry,
-        )
-        self.outbox_backlog = Gauge(
-            "outbox_backlog",
-            "Outbox records staged but not yet acknowledged by the broker.",
-            ["service"],
             registry=self.registry,
         )
         self.outbox_parked = Counter(

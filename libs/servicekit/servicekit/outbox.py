@@ -176,7 +176,8 @@ class Outbox:
             if self._metrics is not None:
                 self._metrics.outbox_parked.labels(self._metrics.service).inc()
 
-    async def backlog(self) -> int:
+    async def pending(self) -> int:
+        """Records committed but neither published nor parked (the relay's backlog)."""
         async with self._sessions() as session:
             count = await session.scalar(
                 select(func.count()).select_from(outbox_table).where(_pending)
@@ -201,10 +202,6 @@ class Outbox:
         while True:
             try:
                 await self.flush()
-                if self._metrics is not None:
-                    self._metrics.outbox_backlog.labels(self._metrics.service).set(
-                        await self.backlog()
-                    )
                 if loop.time() - pruned_at >= prune_every_s:
                     pruned_at = loop.time()
                     await self.prune()

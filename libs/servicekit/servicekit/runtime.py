@@ -7,6 +7,7 @@ the database; tests pass their own pieces as overrides.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -21,11 +22,14 @@ from servicekit.db import create_engine, ping, session_factory
 from servicekit.dlq import DeadLetterPublisher
 from servicekit.faults import Health
 from servicekit.kafka import EventPublisher, RawProducer, create_broker
+from servicekit.logging import error_text, get_logger
 from servicekit.metrics import ServiceMetrics
 from servicekit.outbox import Outbox
 from servicekit.redrive import BrokerWatch, Redrive
 from servicekit.settings import ServiceSettings
 from servicekit.telemetry import create_tracer_provider
+
+log = get_logger(__name__)
 
 
 @dataclass
@@ -42,6 +46,8 @@ class Runtime:
     outbox: Outbox
     redrive: Redrive
     health: Health = field(default_factory=Health)
+    #: Asked on every ``/metrics`` scrape to set a service's own gauges (``on_scrape``).
+    scrape_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     @classmethod
@@ -123,4 +129,29 @@ class Runtime:
 
     async def readiness(self) -> dict[str, bool]:
         broker_ok, db_ok = await asyncio.gather(self.broker.ping(timeout=2.0), ping(self.engine))
-        return {"broker": bool(broker_ok), "database": db_ok}
+        checks = {"broker": bool(broker_ok), "database": db_ok}
+        for check, ok in checks.items():
+            self.metrics.ready.labels(self.metrics.service, check).set(1 if ok else 0)
+        # A consumer waiting out an outage, or topics the broker lost (``health``).
+        healthy = not self.health.faults()
+        self.metrics.ready.labels(self.metrics.service, "faults").set(1 if healthy else 0)
+        return checks
+
+    def on_scrape(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Run ``hook`` before every ``/metrics`` answer (a gauge read from the database)."""
+        self.scrape_hooks.append(hook)
+
+    async def refresh_metrics(self) -> None:
+        """Readiness and the outbox backlog, then the service's own hooks. A hook that
+        fails (database down) leaves its gauge at the last value: readiness says why."""
+        checks = await self.readiness()
+        if not checks["database"]:
+            return
+        try:
+            self.metrics.outbox_pending.labels(self.metrics.service).set(
+                await self.outbox.pending()
+            )
+            for hook in self.scrape_hooks:
+                await hook()
+        except Exception as exc:
+            log.warning("metrics refresh failed", error=error_text(exc))

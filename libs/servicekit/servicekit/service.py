@@ -19,6 +19,17 @@ from servicekit.settings import ServiceSettings
 S = TypeVar("S", bound=ServiceSettings)
 
 
+def migrations_folder(package_file: str) -> Path:
+    """A service's Alembic folder: inside the installed package (a built wheel carries it
+    there, see each service's ``force-include``), else beside the package in the source
+    tree (a workspace checkout, where the package is imported from its source folder)."""
+    package = Path(package_file).resolve().parent
+    packaged = package / "migrations"
+    if (packaged / "env.py").is_file():
+        return packaged
+    return package.parent / "migrations"
+
+
 def service_main(
     *,
     settings_cls: type[S],

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-from servicekit.service import service_main
+from servicekit.service import migrations_folder, service_main
 
 from leadflow_audit import cli
 from leadflow_audit.app import create_app
 from leadflow_audit.settings import Settings
 
-MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+MIGRATIONS = migrations_folder(__file__)
 
 
 def main() -> None:

@@ -23,5 +23,8 @@ class Settings(ServiceSettings):
     #: often (the chain's positions; the timeline itself is ordered by occurrence).
     audit_fetch_min_bytes: int = Field(default=1, ge=1)
     audit_fetch_max_wait_ms: int = Field(default=500, ge=0)
+    #: How often the whole hash chain is verified (``audit_chain_broken``); 0: never
+    #: on a timer (``/v1/audit:verify`` and ``python -m leadflow_audit verify`` still do).
+    audit_verify_interval_s: float = Field(default=300.0, ge=0)
     #: The role every database connection acts as (``SET ROLE``); empty: the URL's user.
     db_role: str = WRITER_ROLE

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from servicekit.service import service_main
+from servicekit.service import migrations_folder, service_main
 
 from leadflow_dlq.app import create_app
 from leadflow_dlq.settings import Settings
 
-MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+MIGRATIONS = migrations_folder(__file__)
 
 
 def main() -> None:

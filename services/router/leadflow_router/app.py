@@ -29,6 +29,7 @@ def create_app(
     """``clock`` is injectable so tests can move time (SLA expiry, working hours)."""
     runtime = runtime or Runtime.build(settings)
     metrics = RouterMetrics(runtime.metrics)
+    runtime.on_scrape(lambda: metrics.refresh_work_queue(runtime.sessions))
     deps = RoutingDeps(
         producer=runtime.producer,
         default_sla_minutes=settings.default_sla_minutes,

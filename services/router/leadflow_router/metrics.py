@@ -1,13 +1,21 @@
 """Router metrics, on the runtime's registry (``/metrics``).
 
 ``leads_processed_total`` is counted by servicekit's consumer (ok / duplicate /
-dead-lettered); here: what the router decided, and receipt → assignment latency.
+dead-lettered); here: what the router decided, receipt → assignment latency, and the
+open work queue (counted from the database when ``/metrics`` is scraped).
 """
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from servicekit.metrics import ServiceMetrics
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from leadflow_router.adapters.tables import work_items
+
+#: Work-item states that still wait for a rep (``assigned`` is done).
+OPEN_STATES = ("waiting", "claimed")
 
 
 class RouterMetrics:
@@ -21,6 +29,26 @@ class RouterMetrics:
             ["path", "outcome"],
             registry=registry,
         )
+
+        self.work_queue = Gauge(
+            "router_work_queue_items",
+            "Work-queue items without a rep, by status (waiting, claimed).",
+            ["status"],
+            registry=registry,
+        )
+
+    async def refresh_work_queue(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        async with sessions() as session:
+            rows = (
+                await session.execute(
+                    select(work_items.c.status, func.count())
+                    .where(work_items.c.status.in_(OPEN_STATES))
+                    .group_by(work_items.c.status)
+                )
+            ).all()
+        counts = {str(status): int(n) for status, n in rows}
+        for status in OPEN_STATES:
+            self.work_queue.labels(status).set(counts.get(status, 0))
 
     def decided(self, path: str, outcome: str) -> None:
         self.decisions.labels(path, outcome).inc()

@@ -68,6 +68,9 @@ async def test_work_queue_items_are_routed_when_a_rep_returns_or_by_a_manager(
             claimed = client.post(f"/v1/work-queue/{manual_item}:claim", headers=kit.manager)
             assert claimed.status_code == 200, claimed.text
             assert claimed.json()["status"] == "claimed"
+            gauge = client.get("/metrics").text
+            assert 'router_work_queue_items{status="waiting"} 1.0' in gauge
+            assert 'router_work_queue_items{status="claimed"} 1.0' in gauge
 
             # "away" comes back: the waiting item is routed to them, without a new message.
             back = client.put(
@@ -128,6 +131,8 @@ async def test_work_queue_items_are_routed_when_a_rep_returns_or_by_a_manager(
         )
         assert [a["rep_id"] for a in history.json()] == ["away"]
         metrics = client.get("/metrics").text
+        assert 'router_work_queue_items{status="waiting"} 0.0' in metrics
+        assert 'router_work_queue_items{status="claimed"} 0.0' in metrics
         for path, outcome in (
             ("pipeline", "routing_failed"),
             ("retry", "assigned"),

@@ -21,6 +21,7 @@ from servicekit.problems import ProblemError
 from leadflow_audit.adapters.queries import AuditQueries, EventFilter
 from leadflow_audit.adapters.store import EventStore
 from leadflow_audit.api.views import event_view, status_view
+from leadflow_audit.metrics import ChainWatch
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 Viewer = Annotated[Principal, require(Role.viewer)]
@@ -123,6 +124,8 @@ async def verify_chain(request: Request, principal: Viewer) -> dict[str, Any]:
     limited to some tenants: the verified rows of those tenants); when the chain is
     broken, ``first_broken_position`` names the first row that does not verify."""
     verdict, visible = await _store(request).verify(principal.tenant_filter())
+    watch: ChainWatch = request.app.state.chain_watch
+    watch.record(verdict)
     body: dict[str, Any] = {"ok": verdict.ok, "count": visible}
     if not verdict.ok:
         body["first_broken_position"] = verdict.first_broken_position

@@ -16,3 +16,7 @@ class SecretBox:
 
     def open(self, token: bytes) -> bytes:
         return self._fernet.decrypt(token)
+
+    def rotate(self, token: bytes) -> bytes:
+        """The same secret, encrypted again with the first key (any key may decrypt)."""
+        return self._fernet.rotate(token)
