@@ -23,7 +23,6 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from leadflow_contracts.topics import LEAD_QUALIFIED
 from servicekit.auth import mint_token
-from servicekit.db import with_database
 from servicekit.testing.helpers import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,9 +89,7 @@ async def _page_env(
     env |= {"NEW_KEY": DEV_SECRET_ENCRYPTION_KEY, "OLD_KEY": DEV_SECRET_ENCRYPTION_KEY}
     if deployment.database_url:
         for service in ("ingest", "audit"):
-            env[f"{service.upper()}_DATABASE_URL"] = with_database(
-                deployment.database_url, f"leadflow_{service}"
-            )
+            env[f"{service.upper()}_DATABASE_URL"] = deployment.service_database_url(service)
     if page.stem == "onboard-tenant":  # the page creates its tenant itself
         slug = f"rb-{uuid.uuid4().hex[:10]}"
         return env | {"TENANT": slug, "TIER": f"tier-{slug}"}

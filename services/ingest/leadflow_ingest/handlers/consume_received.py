@@ -1,12 +1,11 @@
 """The ingest worker: the ``lead.received`` consumer, batches of records, one transaction
 per batch (``ingest_batch``).
 
-One inbox transaction per record (``ReliableConsumer``) cost the worker most of its time
-in per-transaction overhead while it shares the process, and the core, with the webhook
-API; ``servicekit.batch.BatchConsumer`` hands whole batches instead. Delivery (offsets
-committed only after the batch committed and every output was acknowledged), retry, the
-one-by-one fallback, dead-lettering, per-lead spans (each lead's own ``traceparent``)
-and the per-lead debug log line are described there.
+One transaction per batch keeps the worker's per-transaction overhead low while it shares
+the process, and the core, with the webhook API. Delivery (offsets committed only after
+the batch committed and every output was acknowledged), the inbox, retry, the one-by-one
+fallback, dead-lettering, outages waited out, per-lead spans (each lead's own
+``traceparent``) and the per-lead debug log line are ``servicekit.batch.BatchConsumer``'s.
 """
 
 from __future__ import annotations
