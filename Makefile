@@ -3,7 +3,8 @@ PYTHON ?= python3
 UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 MYPY_PACKAGES := -p leadflow_contracts -p servicekit -p leadflow_local \
-	-p leadflow_ingest -p leadflow_scoring -p leadflow_router -p leadflow_audit -p leadflow_dlq
+	-p leadflow_ingest -p leadflow_scoring -p leadflow_router -p leadflow_audit -p leadflow_dlq \
+	-p leadflow_console
 
 .PHONY: help uv sync run test test-unit lint fmt bench smoke contracts-check contracts-write topics
 
