@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from servicekit.auth import mint_token
+from servicekit.testing.helpers import eventually
 
 CHROMIUM = os.environ.get("LEADFLOW_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -64,6 +65,16 @@ class Console:
 
     async def go(self, path: str) -> Any:
         return await self.page.goto(self.base + path)
+
+    async def reload_until(self, path: str, selector: str, timeout_s: float = 60) -> None:
+        """Reload ``path`` until ``selector`` shows (the pipeline and the audit trail
+        catch up asynchronously)."""
+
+        async def shown() -> bool:
+            await self.go(path)
+            return bool(await self.page.locator(selector).count())
+
+        await eventually(shown, timeout_s=timeout_s, interval_s=0.5, what=f"{selector} on {path}")
 
     async def shot(self, name: str, full_page: bool = True) -> None:
         """Playwright creates the folder; the file is a test artifact."""
