@@ -6,7 +6,7 @@ MYPY_PACKAGES := -p leadflow_contracts -p servicekit -p leadflow_local \
 	-p leadflow_ingest -p leadflow_scoring -p leadflow_router -p leadflow_audit -p leadflow_dlq \
 	-p leadflow_console
 
-.PHONY: help uv sync run test test-unit lint fmt bench smoke contracts-check contracts-write topics
+.PHONY: help uv sync chromium run test test-unit lint fmt bench smoke contracts-check contracts-write topics
 
 help:
 	@echo "make run              install everything and start the whole stack (embedded defaults)"
@@ -26,7 +26,16 @@ sync: uv
 run: sync
 	$(UV) run --frozen leadflow run
 
-test: sync
+# The console's browser journeys drive Debian's Chromium (Playwright brings only its driver).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else \
+			echo "make: the console's browser tests need Chromium: sudo apt-get install -y chromium" >&2; \
+		fi; }
+
+test: sync chromium
 	$(UV) run --frozen pytest
 
 lint: sync

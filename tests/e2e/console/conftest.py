@@ -21,6 +21,11 @@ CHROMIUM = os.environ.get("LEADFLOW_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SHOTS = Path(os.environ.get("LEADFLOW_CONSOLE_SCREENSHOTS", ".data/artifacts/console"))
 
+#: Visible form controls with no accessible label (neither <label> nor aria-label).
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
+  .filter(e => e.type !== 'hidden' && !e.labels.length && !e.getAttribute('aria-label'))
+  .map(e => e.outerHTML.slice(0, 120))"""
+
 playwright_api = pytest.importorskip("playwright.async_api", reason="playwright not installed")
 
 
@@ -77,7 +82,10 @@ class Console:
         await eventually(shown, timeout_s=timeout_s, interval_s=0.5, what=f"{selector} on {path}")
 
     async def shot(self, name: str, full_page: bool = True) -> None:
-        """Playwright creates the folder; the file is a test artifact."""
+        """Save the page (Playwright creates the folder; the file is a test artifact),
+        after checking that every visible control of it has a label."""
+        unlabelled = await self.page.evaluate(UNLABELLED)
+        assert unlabelled == [], f"controls without a label on {name}: {unlabelled}"
         await self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 

@@ -15,6 +15,8 @@ async def test_create_tier_assign_tenant_and_hit_the_quota(console, provision) -
     await console.sign_in("admin", ["*"])
     page = console.page
     await console.go("/tiers")
+    await page.locator("#tenant-switch").select_option(tenant.slug)
+    await page.get_by_role("button", name="Switch").click()  # its row comes first
     form = page.locator("form", has=page.get_by_role("button", name="Create tier"))
     await form.get_by_label("Name").fill(name)
     await form.get_by_label("Rate per minute").fill("100")

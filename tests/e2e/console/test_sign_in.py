@@ -26,7 +26,13 @@ async def test_sign_in_switch_tenant_csrf_sign_out(console, provision) -> None:
     assert offered == sorted([a.slug, b.slug])  # never the third tenant
     cookie = next(c for c in await page.context.cookies() if c["name"] == "leadflow_session")
     assert (cookie["httpOnly"], cookie["sameSite"]) == (True, "Strict")
-    await console.shot("dashboard")
+    # Keyboard first: the skip link, then the navigation, with a visible focus ring.
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_role("link", name="Dashboard")).to_be_focused()
+    ring = await page.locator(":focus").evaluate("e => getComputedStyle(e).outlineStyle")
+    assert ring != "none"
 
     await switch.select_option(b.slug)
     await page.get_by_role("button", name="Switch").click()

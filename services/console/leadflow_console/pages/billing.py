@@ -15,6 +15,7 @@ from leadflow_console.view import View, form_fields, open_view
 router = APIRouter()
 LIMITS = ("rate_per_minute", "monthly_quota", "sla_minutes")
 FIELDS = {f"body.{k}": k for k in ("name", *LIMITS, "features")}
+PAGE = 25
 EMPTY = {"name": "", "rate_per_minute": "60", "monthly_quota": "10000", "sla_minutes": "30"}
 
 
@@ -43,11 +44,19 @@ def _body(view: View, form: dict[str, str]) -> dict[str, Any] | None:
 async def _list(view: View, draft: dict[str, str], status: int = 200) -> Response:
     tiers = await view.get("ingest", "/v1/tiers", []) if view.can("admin") else []
     tenants = await view.get("ingest", "/v1/tenants", [])
+    # The chosen tenant first, then a page of the others: one usage call per row.
+    tenants.sort(key=lambda t: (t["slug"] != view.tenant, t["slug"]))
+    text = view.request.query_params.get("page", "1")
+    page = max(1, int(text)) if text.isdigit() else 1
+    shown = tenants[(page - 1) * PAGE : page * PAGE]
     usages = await asyncio.gather(
-        *(view.get("ingest", f"/v1/tenants/{t['slug']}/usage", None) for t in tenants)
+        *(view.get("ingest", f"/v1/tenants/{t['slug']}/usage", None) for t in shown)
     )
-    rows = [{"tenant": t, "usage": u} for t, u in zip(tenants, usages, strict=True)]
-    return view.render("tiers.html", status=status, tiers=tiers, rows=rows, draft=draft)
+    rows = [{"tenant": t, "usage": u} for t, u in zip(shown, usages, strict=True)]
+    more = len(tenants) > page * PAGE
+    return view.render(
+        "tiers.html", status=status, tiers=tiers, rows=rows, draft=draft, page_no=page, more=more
+    )
 
 
 @router.get("/tiers")
