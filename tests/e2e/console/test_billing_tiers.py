@@ -47,4 +47,4 @@ async def test_create_tier_assign_tenant_and_hit_the_quota(console, provision) -
     await expect(page.locator(f"#usage-{tenant.slug}")).to_contain_text("2 of 2")
     row = page.get_by_role("row").filter(has=page.locator(f"#usage-{tenant.slug}"))
     await expect(row).to_contain_text("quota reached")
-    await console.shot("billing-tiers")
+    await console.shot("billing-tiers", full_page=False)
