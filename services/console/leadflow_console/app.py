@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leadflow_console.pages import auth, billing, home, leads, ops, routing, webhooks
 from leadflow_console.session import COOKIE, NotSignedIn, SessionCodec
@@ -24,6 +25,34 @@ HERE = Path(__file__).parent
 #: htmx 2.0.10 as shipped (and hash-locked) in the django-htmx wheel.
 HTMX = files("django_htmx") / "static" / "django_htmx" / "htmx-2.min.js"
 REASON_COOKIE = "leadflow_signin_reason"
+
+
+#: Scripts only from the console itself (htmx, the copy button); inline styles are allowed
+#: for the usage bars' widths; no framing, no referrer leaving the site.
+SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; "
+        b"form-action 'self'; base-uri 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+]
+
+
+class _SecurityHeaders:
+    """Adds ``SECURITY_HEADERS`` to every answer (a plain ASGI middleware)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
+
+        await self._app(scope, receive, with_headers if scope["type"] == "http" else send)
 
 
 def _session_key(settings: Settings) -> bytes:
@@ -59,6 +88,7 @@ def create_app(settings: Settings, *, upstreams: Upstreams | None = None) -> Fas
 
     app = FastAPI(title="Leadflow console", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.console = console
+    app.add_middleware(_SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.get("/assets/htmx.min.js", include_in_schema=False)

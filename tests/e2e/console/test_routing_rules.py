@@ -46,6 +46,19 @@ async def test_create_preview_save_and_a_new_lead_follows_the_rule(console, prov
         "version"
     ] == 0
 
+    # A second rule, moved above the first, then deleted again: the order is the form's.
+    await page.get_by_role("button", name="Add rule").click()
+    await page.locator("#rules-1-rule_id").fill("scratch")
+    await page.locator("#rules-1-team_id").select_option(rest)
+    await page.get_by_role("button", name="Move up rule 2").click()
+    await expect(page.locator("#rules-0-rule_id")).to_have_value("scratch")
+    await expect(page.locator("#rules-1-conditions")).to_have_value(
+        "country in DE, AT\nscore gte 60"
+    )
+    await page.get_by_role("button", name="Delete rule 1").click()
+    await expect(page.locator("#rules-0-rule_id")).to_have_value("dach-leads")
+    await expect(page.locator("#rules-1-rule_id")).to_have_count(0)
+
     await page.get_by_role("button", name="Save as new version").click()
     await expect(page.get_by_role("status")).to_contain_text("saved as a new version")
     versions = page.get_by_role("row").filter(has_text="mona")

@@ -13,8 +13,9 @@ from servicekit.testing.helpers import eventually
 async def test_sign_in_switch_tenant_csrf_sign_out(console, provision) -> None:
     a, b, _other = await provision(), await provision(), await provision()
     page = console.page
-    await console.go("/")
+    answer = await console.go("/")
     await expect(page).to_have_url(re.compile(r"/sign-in$"))
+    assert "default-src 'self'" in (await answer.all_headers())["content-security-policy"]
     await console.shot("sign-in")
     await page.get_by_label("Admin API token (JWT)").fill("not-a-token")
     await page.get_by_role("button", name="Sign in", exact=True).click()
