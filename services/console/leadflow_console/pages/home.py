@@ -38,7 +38,9 @@ async def dashboard(request: Request) -> Response:
         events: dict[str, Any]
         letters: Any
         events, queue, letters = await asyncio.gather(
-            view.get("audit", "/v1/events", {"events": []}, tenant=view.tenant, limit=1000),
+            view.get(
+                "audit", "/v1/events", {"events": []}, tenant=view.tenant, limit=1000, newest=True
+            ),
             view.get("router", f"{base}/work-queue", [], status="open"),
             view.get(
                 "dlq", "/v1/dead-letters", None, tenant=view.tenant, status="pending", limit=500
