@@ -23,10 +23,13 @@ def test_shares_against_weights_and_skips_by_reason() -> None:
         _assigned("cy", ("ada", "outside_working_hours"), seq=1),
     ]
     reps = [_rep("ada", 2), _rep("bo", 1), _rep("cy", 1), _rep("dee", 5, active=False)]
-    out = insights(facts, reps)
+    nobody = [[{"rep_id": "cy", "excluded_reason": "missing_skill"}]]
+    out = insights(facts, reps, nobody)
     assert (out["total_assignments"], out["sla_breaches"], out["reassignments"]) == (4, 1, 1)
+    assert out["routing_failures"] == 1
     assert out["skipped"] == {
         "at_capacity": 1,
+        "missing_skill": 1,
         "not_available": 2,
         "outside_working_hours": 1,
     }
@@ -39,6 +42,7 @@ def test_shares_against_weights_and_skips_by_reason() -> None:
     # "another rep was picked" is not a skip; an inactive rep has no weight share.
     assert rows["ada"]["skipped"] == {"outside_working_hours": 1}
     assert rows["bo"]["skipped"] == {"not_available": 2}
+    assert rows["cy"]["skipped"] == {"at_capacity": 1, "missing_skill": 1}
     assert (rows["bo"]["sla_breaches"], rows["cy"]["reassigned_to"]) == (1, 1)
     assert (rows["dee"]["assignments"], rows["dee"]["weight_share"]) == (0, 0.0)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.async_api import async_playwright
 from servicekit.auth import mint_token
 from servicekit.testing.helpers import eventually
 
@@ -25,8 +26,6 @@ SHOTS = Path(os.environ.get("LEADFLOW_CONSOLE_SCREENSHOTS", ".data/artifacts/con
 UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
   .filter(e => e.type !== 'hidden' && !e.labels.length && !e.getAttribute('aria-label'))
   .map(e => e.outerHTML.slice(0, 120))"""
-
-playwright_api = pytest.importorskip("playwright.async_api", reason="playwright not installed")
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +43,7 @@ async def browser() -> AsyncIterator[Any]:
             f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); "
             "make test and .ci/run do so when they can"
         )
-    async with playwright_api.async_playwright() as p:
+    async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         yield browser
         await browser.close()

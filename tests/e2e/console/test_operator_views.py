@@ -118,6 +118,7 @@ async def test_work_queue_presence_capacity_insights_search(console, provision, 
     await console.go("/insights")
     fair = page.get_by_role("row").filter(has_text=sam)
     await expect(fair).to_contain_text("100 %")  # the one assignment, the only weight
+    await expect(fair).to_contain_text("not available 1")  # away when the lead came
     await console.shot("routing-insights")
 
     await console.go("/leads")

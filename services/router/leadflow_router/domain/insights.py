@@ -1,5 +1,6 @@
 """Routing insights: is the rotation fair, and why were reps skipped? Pure: it takes the
-period's assignments (with the candidates each decision recorded) and the team's reps.
+period's assignments (with the candidates each decision recorded), the candidates of the
+decisions that found nobody, and the team's reps.
 
 A rep's *share* is their part of the period's assignments; their *weight share* is their
 part of the active reps' weights, what weighted round robin aims at. A *skip* is a
@@ -39,8 +40,15 @@ class RepInsight:
     reassigned_to: int = 0
 
 
-def insights(facts: Iterable[AssignmentFacts], reps: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+def insights(
+    facts: Iterable[AssignmentFacts],
+    reps: Iterable[Mapping[str, Any]],
+    failures: Iterable[Iterable[Mapping[str, Any]]] = (),
+) -> dict[str, Any]:
+    """``failures``: the candidates of each decision that found nobody (a work item) —
+    their skips count too, though no assignment came of them."""
     rows = list(facts)
+    failed = [tuple(c) for c in failures]
     by_rep = {
         r["rep_id"]: RepInsight(r["rep_id"], r["name"], r["weight"], r["active"]) for r in reps
     }
@@ -51,7 +59,8 @@ def insights(facts: Iterable[AssignmentFacts], reps: Iterable[Mapping[str, Any]]
             rep.assignments += 1
             rep.sla_breaches += row.status == "breached"
             rep.reassigned_to += row.sequence > 0
-        for candidate in row.candidates:
+    for candidates in [r.candidates for r in rows] + failed:
+        for candidate in candidates:
             reason = candidate.get("excluded_reason")
             if reason and reason != "not_selected" and candidate.get("rep_id") in skips:
                 skips[candidate["rep_id"]][reason] += 1
@@ -65,6 +74,7 @@ def insights(facts: Iterable[AssignmentFacts], reps: Iterable[Mapping[str, Any]]
         "total_assignments": total,
         "sla_breaches": sum(r.status == "breached" for r in rows),
         "reassignments": sum(r.sequence > 0 for r in rows),
+        "routing_failures": len(failed),
         "skipped": dict(sorted(sum(skips.values(), Counter()).items())),
         "reps": [vars(r) for r in sorted(by_rep.values(), key=lambda r: r.rep_id)],
     }
