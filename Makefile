@@ -3,10 +3,11 @@ PYTHON ?= python3
 UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 MYPY_PACKAGES := -p leadflow_contracts -p servicekit -p leadflow_local \
-	-p leadflow_ingest -p leadflow_scoring -p leadflow_router -p leadflow_audit -p leadflow_dlq
+	-p leadflow_ingest -p leadflow_scoring -p leadflow_router -p leadflow_audit -p leadflow_dlq \
+	-p leadflow_console
 
-.PHONY: help uv sync tools run test test-unit test-compose lint fmt bench fuzz smoke contracts-check \
-	contracts-write topics
+.PHONY: help uv sync tools chromium run test test-unit test-compose lint fmt bench fuzz smoke \
+	contracts-check contracts-write topics
 
 help:
 	@echo "make run              install everything and start the whole stack (embedded defaults)"
@@ -35,7 +36,16 @@ tools:
 run: sync
 	$(UV) run --frozen leadflow run
 
-test: sync tools
+# The console's browser journeys drive Debian's Chromium (Playwright brings only its driver).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else \
+			echo "make: the console's browser tests need Chromium: sudo apt-get install -y chromium" >&2; \
+		fi; }
+
+test: sync tools chromium
 	$(UV) run --frozen pytest
 
 # The journeys against the production-shaped stack (deploy/compose) in containers, and the

@@ -40,6 +40,7 @@ from typing import Any
 
 import httpx
 import orjson
+import psycopg
 import pytest
 from leadflow_contracts import lead_id_for
 from leadflow_contracts.topics import REGISTRY
@@ -54,7 +55,9 @@ from servicekit.db import with_database
 from servicekit.testing.helpers import TopicReader, eventually
 from standardwebhooks.webhooks import Webhook
 
-SERVICES = tuple(SERVICE_PORTS)
+#: The five pipeline services every journey needs; the console (a client of theirs) is
+#: optional in live mode (``LEADFLOW_E2E_CONSOLE_URL``), always there in local mode.
+SERVICES = tuple(s for s in SERVICE_PORTS if s != "console")
 #: Settings of the stack under test: fast group joins, quick span export, a short retry
 #: budget (the poison journey waits for it), frequent SLA checks.
 STACK_ENV = {
@@ -217,7 +220,7 @@ def _live_urls() -> dict[str, str]:
         name, _, url = item.partition("=")
         if name.strip() and url.strip():
             urls[name.strip()] = url.strip().rstrip("/")
-    for name in SERVICES:
+    for name in SERVICE_PORTS:
         if url := os.environ.get(f"LEADFLOW_E2E_{name.upper()}_URL"):
             urls[name] = url.rstrip("/")
     return urls
@@ -857,3 +860,62 @@ def timeline(api: Api) -> Any:
         return await wait_timeline(api, slug, lead_id, *types, timeout_s=timeout_s)
 
     return get
+
+
+# --------------------------------------------------------------------------- poison
+
+UNKNOWN_KIND_RULE = {
+    "id": "intent-model",
+    "description": "Buying intent from the ML model (needs a newer release)",
+    "category": "engagement",
+    "points": 30,
+    "condition": {"kind": "intent_model", "model": "v7", "min": 0.8},
+}
+
+
+async def store_unloadable_rule_set(url: str, slug: str) -> int:
+    """What a newer release (or a hand edit) leaves behind: a stored version this
+    release cannot validate (in scoring's database at ``url``). The API refuses to create
+    one, so it is written in SQL."""
+    async with await psycopg.AsyncConnection.connect(url) as conn:
+        row = await (
+            await conn.execute(
+                "SELECT version, rules, weights, threshold FROM rule_set_versions "
+                "WHERE tenant = %s ORDER BY version DESC LIMIT 1",
+                (slug,),
+            )
+        ).fetchone()
+        assert row is not None, "the tenant's rule set should be stored by now"
+        version, rules, weights, threshold = row
+        await conn.execute(
+            "INSERT INTO rule_set_versions "
+            "(tenant, version, rules, weights, threshold, created_by) "
+            "VALUES (%s, %s, %s, %s, %s, %s)",
+            (
+                slug,
+                version + 1,
+                orjson.dumps([*rules, UNKNOWN_KIND_RULE]).decode(),
+                orjson.dumps(weights).decode(),
+                threshold,
+                "release-2.0-migration",
+            ),
+        )
+    return int(version) + 1
+
+
+@pytest.fixture
+def unloadable_rule_set(deployment: Deployment) -> Any:
+    """``await unloadable_rule_set(slug)`` stores a scoring version this release cannot
+    load (needs the database: skipped in live mode without LEADFLOW_E2E_DATABASE_URL)."""
+    if deployment.database_url is None:
+        pytest.skip(
+            "live mode without LEADFLOW_E2E_DATABASE_URL: the unloadable rule set can only be "
+            "written below the API (scoring validates every PUT)"
+        )
+    url = deployment.service_database_url("scoring")
+    assert url is not None
+
+    async def store(slug: str) -> int:
+        return await store_unloadable_rule_set(url, slug)
+
+    return store

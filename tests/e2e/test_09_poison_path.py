@@ -7,65 +7,18 @@ second replay changes nothing downstream."""
 
 from __future__ import annotations
 
-import orjson
-import psycopg
-import pytest
 from servicekit.testing.helpers import eventually
-
-UNKNOWN_KIND_RULE = {
-    "id": "intent-model",
-    "description": "Buying intent from the ML model (needs a newer release)",
-    "category": "engagement",
-    "points": 30,
-    "condition": {"kind": "intent_model", "model": "v7", "min": 0.8},
-}
-
-
-async def _store_unloadable_version(url: str, slug: str) -> int:
-    """What a newer release (or a hand edit) leaves behind: a stored version this
-    release cannot validate. The API refuses to create one, so it is written in SQL."""
-    async with await psycopg.AsyncConnection.connect(url) as conn:
-        row = await (
-            await conn.execute(
-                "SELECT version, rules, weights, threshold FROM rule_set_versions "
-                "WHERE tenant = %s ORDER BY version DESC LIMIT 1",
-                (slug,),
-            )
-        ).fetchone()
-        assert row is not None, "the tenant's rule set should be stored by now"
-        version, rules, weights, threshold = row
-        await conn.execute(
-            "INSERT INTO rule_set_versions "
-            "(tenant, version, rules, weights, threshold, created_by) "
-            "VALUES (%s, %s, %s, %s, %s, %s)",
-            (
-                slug,
-                version + 1,
-                orjson.dumps([*rules, UNKNOWN_KIND_RULE]).decode(),
-                orjson.dumps(weights).decode(),
-                threshold,
-                "release-2.0-migration",
-            ),
-        )
-    return int(version) + 1
 
 
 async def test_poison_lead_dead_lettered_fixed_replayed_completes_once(
-    provision, api, bus, timeline, deployment
+    provision, api, bus, timeline, deployment, unloadable_rule_set
 ) -> None:
-    if deployment.database_url is None:
-        pytest.skip(
-            "live mode without LEADFLOW_E2E_DATABASE_URL: the unloadable rule set can only be "
-            "written below the API (scoring validates every PUT)"
-        )
     tenant = await provision()
     good_version = await api.qualify_everything(tenant.slug)
     team = await api.create_team(tenant.slug, "poison", strategy="least_loaded")
     rep = await api.create_rep(tenant.slug, "paula", team)
     await api.put_routing_rules(tenant.slug, default_team=team)
-    broken_version = await _store_unloadable_version(
-        deployment.service_database_url("scoring"), tenant.slug
-    )
+    broken_version = await unloadable_rule_set(tenant.slug)
     assert broken_version == good_version + 1
     current = await api.get_scoring(tenant.slug)
     assert current["version"] == broken_version

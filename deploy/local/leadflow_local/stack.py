@@ -36,7 +36,10 @@ SERVICE_PORTS: dict[str, int] = {
     "router": 8003,
     "audit": 8004,
     "dlq": 8005,
+    "console": 8000,
 }
+#: Services without a database of their own: the console only calls the others' APIs.
+NO_DATABASE = frozenset({"console"})
 DEFAULT_KAFKA_PORT = 9092
 DEFAULT_PG_PORT = 55432
 
@@ -116,7 +119,8 @@ class Stack:
             asyncio.run(ensure_topics(self.bootstrap_servers, REGISTRY))
             for name in self.services:
                 # Each service migrates its own database on start (under an advisory lock).
-                ensure_database(self.service_env(name)["DATABASE_URL"])
+                if name not in NO_DATABASE:
+                    ensure_database(self.service_env(name)["DATABASE_URL"])
                 self._spawn(name)
             self._wait_ready(timeout_s)
         except BaseException:
@@ -154,7 +158,17 @@ class Stack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        if name == "console":
+            env.update(self.console_env())
         return env
+
+    def console_env(self) -> dict[str, str]:
+        """The console reaches each service at its URL in this stack."""
+        return {
+            f"LEADFLOW_{service.upper()}_URL": self.url(service)
+            for service in SERVICE_PORTS
+            if service != "console"
+        }
 
     def _spawn(self, name: str) -> None:
         log_path = self.data_dir / "logs" / f"{name}.log"

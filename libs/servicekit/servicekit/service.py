@@ -54,8 +54,13 @@ def service_main(
         upgrade(settings.database_url, migrations)
         return
     migrate_in_child(settings, migrations)
+    serve(create_app(settings), settings)
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    """Serve ``app`` on the configured host and port until SIGTERM/SIGINT."""
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,

@@ -89,6 +89,13 @@ async def test_journeys_redelivery_verify_role_and_tamper(
     assert len(pages) == len(assigned) + len(stalled) + 1
     assert [p["position"] for p in pages] == sorted(p["position"] for p in pages)
     assert any(p["event_type"] == "config.changed" for p in pages)
+    latest = (
+        await audit.http.get(
+            "/v1/events", params={"tenant": tenant, "limit": 3, "newest": "true"}, headers=viewer
+        )
+    ).json()
+    assert [p["position"] for p in latest["events"]] == [p["position"] for p in pages[::-1][:3]]
+    assert latest["next_after"] is None
 
     # Scoping: another tenant's lead is not found; its events are not listed.
     lead_c = foreign[0][1].lead_id

@@ -17,6 +17,7 @@ from leadflow_ingest.adapters.tenant_cache import TenantConfigCache
 from leadflow_ingest.adapters.webhook_ledger import WebhookLedger
 from leadflow_ingest.adapters.webhook_store import SecretUse, UsageCounters
 from leadflow_ingest.api import leads, secrets, tenants, tiers, webhooks
+from leadflow_ingest.api import usage as usage_api
 from leadflow_ingest.api.context import IngestContext
 from leadflow_ingest.api.trace_seed import webhook_trace_seed
 from leadflow_ingest.domain.quota import windows
@@ -78,7 +79,14 @@ def create_app(
     app = create_http_app(
         runtime,
         title="Leadflow ingest",
-        routers=[webhooks.router, tiers.router, tenants.router, secrets.router, leads.router],
+        routers=[
+            webhooks.router,
+            tiers.router,
+            tenants.router,
+            usage_api.router,
+            secrets.router,
+            leads.router,
+        ],
         on_startup=[start_pruning],
         jwt_secret=settings.jwt_secret(),
         trace_seed=webhook_trace_seed,

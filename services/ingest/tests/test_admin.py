@@ -75,6 +75,11 @@ async def test_rotation_revocation_isolation_and_entitlements(
         assert refused.status_code == 429
         assert refused.json()["type"].endswith("/quota-exceeded")
         assert int(refused.headers["retry-after"]) > 0
+        usage = client.get(f"/v1/tenants/{a.slug}/usage", headers=kit.token("viewer", [a.slug]))
+        assert usage.status_code == 200, usage.text
+        assert (usage.json()["accepted_this_period"], usage.json()["monthly_quota"]) == (3, 3)
+        listed_sources = client.get(f"/v1/tenants/{a.slug}/sources", headers=manager_a).json()
+        assert [s["source"] for s in listed_sources] == ["generic"]
         tier.update(monthly_quota=4)
         client.put(f"/v1/tiers/{tier['name']}", json=tier, headers=kit.admin)
         assert client.post(a.url, content=raw, headers=headers).status_code == 202  # retry ok

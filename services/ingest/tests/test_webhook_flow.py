@@ -94,6 +94,33 @@ async def test_signed_webhook_flows_to_lead_created_once(
         other = client.get(lead_url, headers=kit.token("viewer", ["someone-else"]))
         assert other.status_code == 404
         assert client.get(f"/v1/leads/{uuid.uuid4()}", headers=kit.admin).status_code == 404
+        # Search by contact, in any spelling the sender used; newest first, scoped.
+        search = f"/v1/tenants/{acme.slug}/leads"
+        viewer = kit.token("viewer", [acme.slug])
+
+        async def _both_stored() -> bool:
+            found = client.get(
+                search, params={"email": "Jana.Becker@solarwerk.example"}, headers=viewer
+            )
+            return len(found.json()) == 2
+
+        await eventually(_both_stored, what="both leads of that email to be stored")
+        by_email = client.get(
+            search, params={"email": "Jana.Becker@solarwerk.example"}, headers=viewer
+        )
+        assert [x["lead_id"] for x in by_email.json()] == [
+            second.json()["lead_id"],
+            answer["lead_id"],
+        ]
+        by_phone = client.get(search, params={"phone": "030 5550 1942"}, headers=viewer).json()
+        assert [x["lead_id"] for x in by_phone] == [answer["lead_id"]]
+        assert client.get(search, headers=viewer).status_code == 422
+        assert (
+            client.get(
+                search, params={"email": "x@y.example"}, headers=kit.token("viewer", ["other"])
+            ).status_code
+            == 403
+        )
 
         metrics = client.get("/metrics").text
         # No tenant-identifying labels by default (/metrics has no authentication).

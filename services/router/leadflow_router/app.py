@@ -10,7 +10,7 @@ from leadflow_contracts import utcnow
 from servicekit.http import create_http_app
 from servicekit.runtime import Runtime
 
-from leadflow_router.api import assignments, preview, reps, rules, teams, work_queue
+from leadflow_router.api import assignments, insights, preview, reps, rules, teams, work_queue
 from leadflow_router.api.context import RouterContext
 from leadflow_router.handlers.consume_qualified import QualifiedConsumer
 from leadflow_router.handlers.outcome import RoutingDeps
@@ -56,6 +56,7 @@ def create_app(
             work_queue.router,
             assignments.router,
             preview.router,
+            insights.router,
         ],
         on_startup=[start_timers],
         jwt_secret=settings.jwt_secret(),

@@ -154,6 +154,27 @@ def test_admin_api_manages_teams_reps_rules_and_previews(
             f"{base}/route:preview", json={"lead": french, "score": 70}, headers=viewer
         ).json()
         assert (empty["team_id"], empty["failure"], empty["rep_id"]) == ("rest", "team_empty", None)
+        draft = {"rules": [{"rule_id": "all-to-rest", "team_id": "rest"}], "default_team": None}
+        drafted = client.post(
+            f"{base}/route:preview",
+            json={"lead": german, "score": 70, "rules": draft},
+            headers=viewer,
+        ).json()
+        assert (drafted["team_id"], drafted["rule_id"], drafted["rules_version"]) == (
+            "rest",
+            "all-to-rest",
+            "draft",
+        )
+        versions = client.get(f"{base}/routing-rules/versions", headers=viewer).json()
+        assert [v["version"] for v in versions] == [2, 1]  # the draft stored nothing
+        assert {v["actor"] for v in versions} == {"test-manager"}
+        insight = client.get(f"{base}/routing-insights?team_id=dach", headers=viewer).json()
+        assert (insight["total_assignments"], [r["rep_id"] for r in insight["reps"]]) == (
+            0,
+            [rep["rep_id"]],
+        )
+        missing = client.get(f"{base}/routing-insights?team_id=nope", headers=viewer)
+        assert missing.status_code == 404
         other = kit.lead("someone-else").model_dump(mode="json")
         assert (
             client.post(

@@ -62,7 +62,13 @@ class AuditQueries:
             return (await session.execute(stmt)).first()
 
     async def events(
-        self, where: EventFilter, tenants: Tenants, *, after: int, limit: int
+        self,
+        where: EventFilter,
+        tenants: Tenants,
+        *,
+        after: int,
+        limit: int,
+        newest: bool = False,
     ) -> list[Any]:
         stmt = select(_e).where(_e.c.position > after)
         for column, value in (
@@ -74,7 +80,8 @@ class AuditQueries:
         ):
             if value is not None:
                 stmt = stmt.where(column == value)
-        stmt = _scoped(stmt, _e.c.tenant_id, tenants).order_by(_e.c.position).limit(limit)
+        order = _e.c.position.desc() if newest else _e.c.position
+        stmt = _scoped(stmt, _e.c.tenant_id, tenants).order_by(order).limit(limit)
         async with self._sessions() as session:
             return list((await session.execute(stmt)).all())
 

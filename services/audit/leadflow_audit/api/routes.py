@@ -76,8 +76,12 @@ async def list_events(
         int, Query(ge=0, le=INT8_MAX, description="Return events after this position.")
     ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    newest: Annotated[
+        bool, Query(description="The latest matching events first (no paging: one page).")
+    ] = False,
 ) -> dict[str, Any]:
-    """Events matching every given filter, in position order; page with ``after``."""
+    """Events matching every given filter, in position order; page with ``after``
+    (``newest=true``: the latest ``limit`` events, newest first, e.g. for a dashboard)."""
     where = EventFilter(correlation_id, trace_id, tenant, lead_id, event_type)
     if all(value is None for value in (correlation_id, trace_id, tenant, lead_id)):
         raise ProblemError(
@@ -89,11 +93,11 @@ async def list_events(
     if tenant is not None:
         principal.require_tenant(tenant)
     rows = await _queries(request).events(
-        where, principal.tenant_filter(), after=after, limit=limit
+        where, principal.tenant_filter(), after=after, limit=limit, newest=newest
     )
     return {
         "events": [event_view(row) for row in rows],
-        "next_after": rows[-1].position if len(rows) == limit else None,
+        "next_after": rows[-1].position if len(rows) == limit and not newest else None,
     }
 
 

@@ -10,7 +10,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from leadflow_ingest.adapters.tables import sources, tenants, tiers, webhook_secrets
+from leadflow_ingest.adapters.tables import (
+    sources,
+    tenants,
+    tiers,
+    usage_counters,
+    webhook_secrets,
+)
 
 
 def _dict(row: Any) -> dict[str, Any] | None:
@@ -187,3 +193,21 @@ async def revoke_secret(
         )
     ).first()
     return _dict(row)
+
+
+async def list_sources(session: AsyncSession, tenant: str) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        select(sources.c.source, sources.c.created_at)
+        .where(sources.c.tenant == tenant)
+        .order_by(sources.c.source)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+async def usage_counts(session: AsyncSession, tenant: str, windows: list[str]) -> dict[str, int]:
+    rows = await session.execute(
+        select(usage_counters.c.window, usage_counters.c.count).where(
+            usage_counters.c.tenant == tenant, usage_counters.c.window.in_(windows)
+        )
+    )
+    return {window: int(count) for window, count in rows.all()}

@@ -154,3 +154,25 @@ async def load_lead(
 
 def window_start(received_at: datetime, days: int) -> datetime:
     return received_at - timedelta(days=days)
+
+
+async def find_leads(
+    session: AsyncSession, tenant: str, *, email: str | None, phone: str | None, limit: int
+) -> list[Lead]:
+    """The tenant's leads with that email or phone, newest first (one index probe each:
+    ``ix_leads_tenant_email`` / ``ix_leads_tenant_phone``)."""
+    found: dict[uuid.UUID, tuple[datetime, Lead]] = {}
+    for column, value in ((leads.c.email, email), (leads.c.phone, phone)):
+        if value is None:
+            continue
+        rows = await session.execute(
+            select(leads.c.lead, leads.c.received_at)
+            .where(leads.c.tenant == tenant, column == value)
+            .order_by(leads.c.received_at.desc())
+            .limit(limit)
+        )
+        for stored, received_at in rows.all():
+            lead = Lead.model_validate(stored)
+            found[lead.lead_id] = (received_at, lead)
+    newest = sorted(found.values(), key=lambda pair: pair[0], reverse=True)
+    return [lead for _, lead in newest[:limit]]

@@ -93,6 +93,24 @@ class SourceIn(Body):
     source: str = Field(min_length=1, max_length=64, examples=["generic", "ghl"])
 
 
+class SourceOut(BaseModel):
+    source: str
+    created_at: datetime
+
+
+class UsageOut(BaseModel):
+    """Accepted webhooks counted against the tier's limits in the current UTC windows."""
+
+    tenant: str
+    tier: str
+    period: str = Field(description="The calendar month being counted, e.g. '2026-12'.")
+    accepted_this_period: int
+    monthly_quota: int
+    accepted_this_minute: int
+    rate_per_minute: int
+    resets_in_seconds: int
+
+
 class NewSecret(BaseModel):
     """The secret value appears only in this response; store it now."""
 

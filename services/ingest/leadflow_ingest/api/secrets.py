@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadflow_ingest.adapters import config_store as store
 from leadflow_ingest.api.changes import flush, record_change
 from leadflow_ingest.api.context import IngestContext, ingest_context
-from leadflow_ingest.api.models import NewSecret, RotateIn, SecretInfo, SourceIn
+from leadflow_ingest.api.models import NewSecret, RotateIn, SecretInfo, SourceIn, SourceOut
 from leadflow_ingest.api.tenants import not_found
 from leadflow_ingest.domain.signatures import new_secret
 from leadflow_ingest.domain.sources.registry import ADAPTERS
@@ -61,6 +61,17 @@ async def _require_source(session: AsyncSession, slug: str, source: str) -> None
         raise ProblemError(
             404, "not-found", "Not found", f"Tenant {slug!r} has no source {source!r}."
         )
+
+
+@router.get("", response_model=list[SourceOut])
+async def list_sources(
+    slug: Key, request: Request, principal: Principal = MANAGER
+) -> list[dict[str, Any]]:
+    principal.require_tenant(slug)
+    async with ingest_context(request).runtime.sessions() as session:
+        if await store.get_tenant(session, slug) is None:
+            raise not_found(slug)
+        return await store.list_sources(session, slug)
 
 
 @router.post(

@@ -119,3 +119,14 @@ async def insert_rules(session: AsyncSession, values: Row) -> Row:
     row = await _insert(session, routing_rules, values)
     assert row is not None, "rules version collision despite the advisory lock"
     return row
+
+
+async def rules_versions(session: AsyncSession, tenant: str, limit: int) -> list[Row]:
+    """Newest first: every stored version with who saved it and when."""
+    query = (
+        select(routing_rules)
+        .where(routing_rules.c.tenant == tenant)
+        .order_by(routing_rules.c.version.desc())
+        .limit(limit)
+    )
+    return [dict(r) for r in (await session.execute(query)).mappings()]

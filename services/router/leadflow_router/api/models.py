@@ -119,10 +119,13 @@ class AssignIn(_Body):
 
 
 class PreviewIn(Body):
-    """Like ``lead.qualified``'s payload; ``score`` may also be just the total."""
+    """Like ``lead.qualified``'s payload; ``score`` may also be just the total.
+    ``rules``, when given, is a draft rule set the preview uses instead of the stored one
+    (an editor shows what saving it would do)."""
 
     lead: Lead
     score: LeadScored | int = Field(union_mode="left_to_right")
+    rules: RulesIn | None = None
 
     @property
     def total(self) -> int:

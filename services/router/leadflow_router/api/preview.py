@@ -10,6 +10,7 @@ from servicekit.auth import Principal, Role, require
 from servicekit.inputs import Key
 from servicekit.problems import ProblemError
 
+from leadflow_router.adapters.convert import rules_of
 from leadflow_router.api.context import public, router_context
 from leadflow_router.api.models import PreviewIn
 from leadflow_router.domain.sla import sla_due_at
@@ -34,14 +35,18 @@ async def preview(
         )
     ctx = router_context(request)
     at = ctx.clock()
+    draft = None
+    if body.rules is not None:
+        stored = [r.model_dump(mode="json") for r in body.rules.rules]
+        draft = rules_of(0, stored, body.rules.default_team)
     async with ctx.runtime.sessions() as session:
-        decision = await decide(session, body.lead, body.total, at=at, lock=False)
+        decision = await decide(session, body.lead, body.total, at=at, lock=False, draft=draft)
     return public(
         {
             "assigned": decision.assigned,
             "team_id": decision.team_id,
             "rule_id": decision.rule_id,
-            "rules_version": decision.rules_version,
+            "rules_version": "draft" if draft is not None else decision.rules_version,
             "rep_id": decision.rep_id,
             "strategy": decision.strategy,
             "failure": decision.failure,

@@ -3,9 +3,9 @@ GET returns the current one (version 0 with no rules before the first PUT)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from servicekit.auth import Principal, Role, require
 from servicekit.inputs import Key
 
@@ -28,6 +28,19 @@ async def get_rules(slug: Key, request: Request, principal: Principal = VIEWER) 
     principal.require_tenant(slug)
     async with router_context(request).runtime.sessions() as session:
         return public(await admin.latest_rules(session, slug)) or _empty(slug)
+
+
+@router.get("/versions")
+async def list_versions(
+    slug: str,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    principal: Principal = VIEWER,
+) -> Any:
+    """Stored versions, newest first, each with its rules, ``actor`` and ``created_at``."""
+    principal.require_tenant(slug)
+    async with router_context(request).runtime.sessions() as session:
+        return [public(r) for r in await admin.rules_versions(session, slug, limit)]
 
 
 @router.put("")

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadflow_router.adapters.state import account_owner, load_rules, load_team
 from leadflow_router.domain.model import Decision
 from leadflow_router.domain.route import route
-from leadflow_router.domain.rules import match_team
+from leadflow_router.domain.rules import RuleSet, match_team
 
 
 async def decide(
@@ -24,8 +24,9 @@ async def decide(
     at: datetime,
     exclude: Collection[str] = (),
     lock: bool,
+    draft: RuleSet | None = None,
 ) -> Decision:
-    rules = await load_rules(session, lead.tenant_id)
+    rules = draft if draft is not None else await load_rules(session, lead.tenant_id)
     match = match_team(lead, score, rules)
     team = None
     if match is not None:

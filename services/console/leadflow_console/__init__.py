@@ -1,0 +1,1 @@
+"""Leadflow operator console: server-rendered pages over the five services' HTTP APIs."""
