@@ -45,7 +45,10 @@ async def set_presence(rep_id: str, request: Request) -> Response:
     view = await open_view(request)
     form = await form_fields(request)
     ok, _ = await view.send(
-        "router", "PUT", f"/v1/reps/{rep_id}/presence", {"presence": form.get("presence")}
+        "router",
+        "PUT",
+        f"/v1/tenants/{view.tenant}/reps/{rep_id}/presence",
+        {"presence": form.get("presence")},
     )
     return view.redirect("/teams", "presence") if ok else await _teams(view, 422)
 
