@@ -36,9 +36,13 @@ def _run(args: argparse.Namespace) -> int:
         print(f"leadflow run: could not start the stack: {exc}", file=sys.stderr)
         return 1
     _print_table(stack)
+    supervisor = stack.supervise(lambda line: print(line, flush=True))
     stop.wait()
     print("\nStopping Leadflow …", flush=True)
     stack.stop()
+    if supervisor.restarts:
+        counts = ", ".join(f"{name} {n}" for name, n in sorted(supervisor.restarts.items()))
+        print(f"Restarts during this run: {counts}", flush=True)
     print("Stopped.", flush=True)
     return 0
 
@@ -54,6 +58,7 @@ def _print_table(stack: Stack) -> None:
         print(f"  {name:<{width}}  {url:<45} {note}")
     print("\nAPI docs: <service url>/docs   Health: /healthz /readyz   Metrics: /metrics")
     print("Admin token: uv run leadflow token --role admin --tenant '*'")
+    print("A process that exits is restarted (see logs/launcher.log).")
     print("Press Ctrl-C to stop everything.", flush=True)
 
 
