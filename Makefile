@@ -5,7 +5,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 MYPY_PACKAGES := -p leadflow_contracts -p servicekit -p leadflow_local \
 	-p leadflow_ingest -p leadflow_scoring -p leadflow_router -p leadflow_audit -p leadflow_dlq
 
-.PHONY: help uv sync run test test-unit lint fmt bench smoke contracts-check contracts-write topics
+.PHONY: help uv sync run test test-unit lint fmt bench chaos chaos-short smoke contracts-check contracts-write topics
 
 help:
 	@echo "make run              install everything and start the whole stack (embedded defaults)"
@@ -13,6 +13,8 @@ help:
 	@echo "make lint | fmt       ruff check + ruff format --check + mypy --strict | reformat"
 	@echo "make smoke            start the stack, send one signed lead, print its timeline, stop"
 	@echo "make bench            pipeline benchmark"
+	@echo "make chaos            every fault scenario under load, a table of what was lost (~30 min)"
+	@echo "make chaos-short      three fault scenarios as a test (~5 min)"
 	@echo "make contracts-check  regenerate event schemas and diff against the snapshots"
 
 uv:
@@ -32,7 +34,7 @@ lint: sync
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy $(MYPY_PACKAGES)
-	$(UV) run --frozen mypy bench
+	$(UV) run --frozen mypy bench tests/chaos
 
 fmt: sync
 	$(UV) run --frozen ruff format .
@@ -40,6 +42,12 @@ fmt: sync
 
 bench: sync
 	$(UV) run --frozen python -m bench.run
+
+chaos: sync
+	$(UV) run --frozen python -m tests.chaos.run
+
+chaos-short: sync
+	$(UV) run --frozen pytest tests/chaos/chaos_short.py
 
 smoke: sync
 	$(UV) run --frozen python -m leadflow_local.smoke

@@ -204,7 +204,11 @@ class Stack:
         assert self.kafka is not None
         self.kafka.stop()  # the process is gone; this closes its log
         self._start_embedded_kafka(self.kafka.port)
-        return asyncio.run(ensure_topics(self.bootstrap_servers, REGISTRY))
+        try:
+            return asyncio.run(ensure_topics(self.bootstrap_servers, REGISTRY))
+        except BaseException:
+            self.kafka.stop()  # a broker without its topics must not serve: try again later
+            raise
 
     @contextlib.contextmanager
     def frozen_services(self) -> Iterator[None]:
