@@ -111,6 +111,8 @@ class ServiceData:
     assignments: dict[str, int] = field(default_factory=dict)  # lead id → assignment rows
     audit: dict[str, dict[str, int]] = field(default_factory=dict)  # lead → type → count
     dead_letters: int = 0
+    #: (dead-letter topic, exception class, how many) as the dlq service stored them.
+    dead_letter_kinds: list[tuple[str, str, int]] = field(default_factory=list)
 
     @classmethod
     def read(cls, server_url: str, tenant: str) -> ServiceData:
@@ -137,20 +139,29 @@ class ServiceData:
                 (tenant,),
             ).fetchone()
             data.dead_letters = int(row[0]) if row else 0
+            kinds = db.execute(
+                "SELECT dlq_topic, coalesce(exception_class, '?'), count(*) FROM dead_letters"
+                " WHERE tenant_id = %s GROUP BY 1, 2 ORDER BY 3 DESC",
+                (tenant,),
+            )
+            data.dead_letter_kinds = [(topic, kind, int(n)) for topic, kind, n in kinds]
         return data
 
 
 class ReadinessLog:
     """Every ``interval_s``: were all services ready? Kept as (wall clock, not ready)."""
 
-    def __init__(self, urls: dict[str, str], interval_s: float = 0.5) -> None:
+    def __init__(
+        self, urls: dict[str, str], interval_s: float = 0.5, timeout_s: float = 3.0
+    ) -> None:
         self.urls = urls
         self.interval_s = interval_s
+        self.timeout_s = timeout_s  # generous: on a busy machine a 1 s probe flaps
         self.samples: list[tuple[float, list[str]]] = []
         self._sampled = asyncio.Condition()
 
     async def run(self, until: asyncio.Event) -> None:
-        async with httpx.AsyncClient(timeout=1.0) as http:
+        async with httpx.AsyncClient(timeout=self.timeout_s) as http:
             while not until.is_set():
                 checks = await asyncio.gather(*(self._ready(http, u) for u in self.urls.values()))
                 down = [name for name, ok in zip(self.urls, checks, strict=True) if not ok]

@@ -18,9 +18,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -79,12 +81,17 @@ def _count(
     accepted = sent.accepted()
     twice = lost = 0
     audit_incomplete = 0
+    lost_reached: Counter[str] = Counter()  # how far each lost lead got, as audit saw it
+    lost_examples: list[str] = []
     for lead in accepted:
         on_topic = len(watcher.assigned.get(lead, ()))
         in_router = data.assignments.get(lead, 0)
         audited = data.audit.get(lead, {})
         if on_topic == 0 and in_router == 0:
             lost += 1
+            lost_reached[next((t for t in reversed(JOURNEY) if t in audited), "nothing")] += 1
+            if len(lost_examples) < 20:
+                lost_examples.append(lead)
         elif on_topic > 1 or in_router > 1 or audited.get(LEAD_ASSIGNED.event_type, 0) > 1:
             twice += 1
         if not set(JOURNEY) <= audited.keys():
@@ -100,10 +107,13 @@ def _count(
         "accepted": len(accepted),
         "exactly_once": len(accepted) - lost - twice,
         "lost": lost,
+        "lost_last_audited": dict(lost_reached),
+        "lost_examples": lost_examples,
         "assigned_twice": twice,
         "dead_letters_of_good_records": max(len(watcher.dead_letters), data.dead_letters),
         "dead_letters_on_topics": len(watcher.dead_letters),
         "dead_letters_stored": data.dead_letters,
+        "dead_letter_kinds": data.dead_letter_kinds,
         "audit_incomplete": audit_incomplete,
         "answers": dict(sorted(sent.answers.items())),
         "final_answers": _final_answers(sent),
@@ -142,6 +152,7 @@ async def run_scenario(scenario: Scenario, args: argparse.Namespace) -> dict[str
         return await _measure(stack, scenario, args, launcher_lines)
     finally:
         await asyncio.to_thread(stack.stop)
+        shutil.rmtree(data_dir / "postgres", ignore_errors=True)  # the logs stay
 
 
 async def _measure(
