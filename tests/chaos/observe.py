@@ -58,7 +58,7 @@ class TopicWatcher:
                 "auto.offset.reset": "earliest",
                 "allow.auto.create.topics": False,
                 "topic.metadata.refresh.interval.ms": 1000,
-                "log_level": 3,
+                "log_level": 2,  # not every refused connection while a broker is down
             }
         )
         topics = [ASSIGNED] + [spec.dlq for spec in REGISTRY]

@@ -1,8 +1,14 @@
-"""The chaos table: one row per scenario, the issue's columns first."""
+"""The chaos table: one row per scenario, the issue's columns first.
+
+``python -m tests.chaos.report <result.json>`` prints the table of a stored run."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
+
+import orjson
 
 COLUMNS = [
     ("scenario", "scenario"),
@@ -12,6 +18,7 @@ COLUMNS = [
     ("assigned_twice", "assigned twice"),
     ("dead_letters_of_good_records", "dead letters of good records"),
     ("seconds_to_recover", "seconds to recover"),
+    ("fault_lasted_s", "fault lasted (s)"),
     ("http_500", "HTTP 500"),
     ("audit_incomplete", "audit incomplete"),
     ("verdict", "verdict"),
@@ -30,7 +37,7 @@ def verdict(result: dict[str, Any]) -> str:
 
 def _cell(result: dict[str, Any], key: str) -> str:
     if key == "http_500":
-        return str(result["answers"].get(500, 0))
+        return str(result["answers"].get("500", 0))
     value = result[key]
     return "did not recover" if value is None and key == "seconds_to_recover" else str(value)
 
@@ -48,3 +55,7 @@ def table(results: list[dict[str, Any]]) -> str:
 
 def print_table(results: list[dict[str, Any]]) -> None:
     print("\n" + table(results), flush=True)
+
+
+if __name__ == "__main__":
+    print_table(orjson.loads(Path(sys.argv[1]).read_bytes())["scenarios"])

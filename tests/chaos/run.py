@@ -115,7 +115,7 @@ def _count(
         "dead_letters_stored": data.dead_letters,
         "dead_letter_kinds": data.dead_letter_kinds,
         "audit_incomplete": audit_incomplete,
-        "answers": dict(sorted(sent.answers.items())),
+        "answers": {str(code): n for code, n in sorted(sent.answers.items())},
         "final_answers": _final_answers(sent),
         "gave_up": never_answered,
         "assigned_not_answered": sum(

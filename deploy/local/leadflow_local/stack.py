@@ -121,7 +121,12 @@ class Stack:
             for name in self.services:
                 # Each service migrates its own database on start (under an advisory lock).
                 ensure_database(self.service_env(name)["DATABASE_URL"])
-                for replica in range(1, self.replicas.get(name, 1) + 1):
+                self._spawn(name)
+            self._wait_ready(timeout_s)
+            # Further replicas start once the first serves, on a migrated database: two
+            # scoring replicas migrating at the same moment once failed (DuplicateTable).
+            for name in self.services:
+                for replica in range(2, self.replicas.get(name, 1) + 1):
                     self._spawn(name, replica)
             self._wait_ready(timeout_s)
         except BaseException:
