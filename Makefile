@@ -6,8 +6,8 @@ MYPY_PACKAGES := -p leadflow_contracts -p servicekit -p leadflow_local \
 	-p leadflow_ingest -p leadflow_scoring -p leadflow_router -p leadflow_audit -p leadflow_dlq \
 	-p leadflow_console
 
-.PHONY: help uv sync tools chromium run test test-unit test-compose lint fmt bench fuzz smoke \
-	contracts-check contracts-write topics
+.PHONY: help uv sync tools chromium run test test-unit test-compose lint fmt bench fuzz chaos \
+	chaos-short smoke contracts-check contracts-write topics
 
 help:
 	@echo "make run              install everything and start the whole stack (embedded defaults)"
@@ -16,6 +16,8 @@ help:
 	@echo "make smoke            start the stack, send one signed lead, print its timeline, stop"
 	@echo "make bench            pipeline benchmark"
 	@echo "make fuzz             schemathesis against every service (FUZZ_SECONDS per service)"
+	@echo "make chaos            every fault scenario under load, a table of what was lost (~30 min)"
+	@echo "make chaos-short      three fault scenarios as a test (~5 min)"
 	@echo "make contracts-check  regenerate event schemas and diff against the snapshots"
 
 uv:
@@ -59,7 +61,7 @@ lint: sync
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy $(MYPY_PACKAGES)
-	$(UV) run --frozen mypy bench fuzz
+	$(UV) run --frozen mypy bench fuzz tests/chaos
 
 fmt: sync
 	$(UV) run --frozen ruff format .
@@ -73,6 +75,12 @@ FUZZ_SECONDS ?= 60
 FUZZ_EXAMPLES ?= 25
 fuzz: sync
 	$(UV) run --frozen python -W ignore -m fuzz.run --seconds $(FUZZ_SECONDS) --examples $(FUZZ_EXAMPLES)
+
+chaos: sync
+	$(UV) run --frozen python -m tests.chaos.run
+
+chaos-short: sync
+	$(UV) run --frozen pytest tests/chaos/chaos_short.py
 
 smoke: sync
 	$(UV) run --frozen python -m leadflow_local.smoke

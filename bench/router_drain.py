@@ -133,7 +133,7 @@ def start_router(stack: Stack, old: ServiceProcess) -> ServiceProcess:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    fresh = ServiceProcess("router", old.port, process, old.log_path, log)
+    fresh = ServiceProcess("router", "router", old.port, process, old.log_path, log)
     stack.running.append(fresh)
     return fresh
 

@@ -136,7 +136,7 @@ def start_scoring(stack: Stack, old: ServiceProcess) -> ServiceProcess:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    fresh = ServiceProcess("scoring", old.port, process, old.log_path, log)
+    fresh = ServiceProcess("scoring", "scoring", old.port, process, old.log_path, log)
     stack.running.append(fresh)
     return fresh
 

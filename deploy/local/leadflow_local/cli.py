@@ -46,7 +46,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.with_prometheus:
         from leadflow_local.prometheus import LocalPrometheus
 
-        targets = {s.name: s.url for s in stack.running}
+        targets = {s.name: s.url for s in stack.running if s.name != "console"}
         try:
             prometheus = LocalPrometheus(targets, stack.data_dir / "prometheus").start()
         except Exception as exc:
@@ -56,11 +56,15 @@ def _run(args: argparse.Namespace) -> int:
     _print_table(stack)
     if prometheus is not None:
         print(f"Prometheus (alert rules of deploy/compose): {prometheus.url}/alerts", flush=True)
+    supervisor = stack.supervise(lambda line: print(line, flush=True))
     stop.wait()
     print("\nStopping Leadflow …", flush=True)
     if prometheus is not None:
         prometheus.stop()
     stack.stop()
+    if supervisor.restarts:
+        counts = ", ".join(f"{name} {n}" for name, n in sorted(supervisor.restarts.items()))
+        print(f"Restarts during this run: {counts}", flush=True)
     print("Stopped.", flush=True)
     return 0
 
@@ -76,6 +80,7 @@ def _print_table(stack: Stack) -> None:
         print(f"  {name:<{width}}  {url:<45} {note}")
     print("\nAPI docs: <service url>/docs   Health: /healthz /readyz   Metrics: /metrics")
     print("Admin token: uv run leadflow token --role admin --tenant '*'")
+    print("A process that exits is restarted (see logs/launcher.log).")
     print("Press Ctrl-C to stop everything.", flush=True)
 
 

@@ -4,13 +4,15 @@ Starts the Tansu broker unless ``KAFKA_BOOTSTRAP_SERVERS`` is set and an embedde
 PostgreSQL under ``.data/postgres`` unless ``DATABASE_URL`` is set; creates the topics
 from the registry, one database per service, migrates each, starts each service as its
 own process (which migrates its database before serving), waits until every
-``/readyz`` is green. ``stop`` tears it all down in
-reverse order: services first, then PostgreSQL and the broker — no orphan processes.
+``/readyz`` is green. ``supervise`` then restarts whatever exits unexpectedly (see
+``leadflow_local.supervise``). ``stop`` tears it all down in reverse order: the
+supervisor, services, then PostgreSQL and the broker — no orphan processes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import importlib.util
 import os
@@ -18,6 +20,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -28,6 +31,8 @@ from servicekit.db import drop_database, ensure_database, with_database
 from servicekit.embedded import EmbeddedKafka, EmbeddedPostgres, free_port
 from servicekit.kafka import ensure_topics
 from servicekit.settings import DEV_JWT_SECRET
+
+from leadflow_local.supervise import Supervisor
 
 #: Service name → fixed HTTP port (ingest 8001 … dlq 8005; the console takes 8000).
 SERVICE_PORTS: dict[str, int] = {
@@ -78,7 +83,8 @@ def available_services() -> list[str]:
 
 @dataclass
 class ServiceProcess:
-    name: str
+    name: str  # the service, or ``<service>-<n>`` for its n-th replica
+    service: str
     port: int
     process: subprocess.Popen[bytes]
     log_path: Path
@@ -100,11 +106,14 @@ class Stack:
     #: not migrate each other's databases.
     database_prefix: str = "leadflow_"
     drop_databases: bool = False
+    #: Processes per service (one consumer group); replicas after the first get free ports.
+    replicas: dict[str, int] = field(default_factory=dict)
     kafka: EmbeddedKafka | None = None
     postgres: EmbeddedPostgres | None = None
     bootstrap_servers: str = ""
     database_url: str = ""
     running: list[ServiceProcess] = field(default_factory=list)
+    supervisor: Supervisor | None = None
 
     @property
     def jwt_secret(self) -> str:
@@ -123,36 +132,52 @@ class Stack:
                     ensure_database(self.service_env(name)["DATABASE_URL"])
                 self._spawn(name)
             self._wait_ready(timeout_s)
+            # Further replicas start once the first serves, on a migrated database: two
+            # scoring replicas migrating at the same moment once failed (DuplicateTable).
+            for name in self.services:
+                for replica in range(2, self.replicas.get(name, 1) + 1):
+                    self._spawn(name, replica)
+            self._wait_ready(timeout_s)
         except BaseException:
             self.stop()
             raise
         return self
+
+    @property
+    def launcher_log(self) -> Path:
+        return self.data_dir / "logs" / "launcher.log"
+
+    def supervise(self, report: Callable[[str], None] = print) -> Supervisor:
+        """Restart whatever exits unexpectedly from now until ``stop``."""
+        self.supervisor = Supervisor(self, report).start()
+        return self.supervisor
+
+    def _start_embedded_kafka(self, port: int) -> None:
+        self.kafka = EmbeddedKafka(port, log_path=self.data_dir / "logs" / "broker.log").start()
+        self.bootstrap_servers = self.kafka.bootstrap_servers
+
+    def _start_embedded_postgres(self, port: int) -> None:
+        self.postgres = EmbeddedPostgres(self.data_dir / "postgres", port).start()
+        self.database_url = self.postgres.url()
 
     def _start_infrastructure(self) -> None:
         (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
         if self.env.get("KAFKA_BOOTSTRAP_SERVERS"):
             self.bootstrap_servers = self.env["KAFKA_BOOTSTRAP_SERVERS"]
         else:
-            self.kafka = EmbeddedKafka(
-                _port_or_free(DEFAULT_KAFKA_PORT, self.port_offset),
-                log_path=self.data_dir / "logs" / "broker.log",
-            ).start()
-            self.bootstrap_servers = self.kafka.bootstrap_servers
+            self._start_embedded_kafka(_port_or_free(DEFAULT_KAFKA_PORT, self.port_offset))
         if self.env.get("DATABASE_URL"):
             self.database_url = self.env["DATABASE_URL"]
         else:
-            self.postgres = EmbeddedPostgres(
-                self.data_dir / "postgres", _port_or_free(DEFAULT_PG_PORT, self.port_offset)
-            ).start()
-            self.database_url = self.postgres.url()
+            self._start_embedded_postgres(_port_or_free(DEFAULT_PG_PORT, self.port_offset))
 
-    def service_env(self, name: str) -> dict[str, str]:
+    def service_env(self, name: str, port: int | None = None) -> dict[str, str]:
         env = dict(self.env)
         env.update(
             {
                 "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
                 "DATABASE_URL": with_database(self.database_url, self.database_prefix + name),
-                "LEADFLOW_HTTP_PORT": str(SERVICE_PORTS[name] + self.port_offset),
+                "LEADFLOW_HTTP_PORT": str(port or SERVICE_PORTS[name] + self.port_offset),
                 "LEADFLOW_DEV_MODE": env.get("LEADFLOW_DEV_MODE", "true"),
                 "LEADFLOW_ADMIN_JWT_SECRET": self.jwt_secret,
                 "PYTHONUNBUFFERED": "1",
@@ -170,19 +195,58 @@ class Stack:
             if service != "console"
         }
 
-    def _spawn(self, name: str) -> None:
+    def _spawn(self, service: str, replica: int = 1) -> None:
+        name = service if replica == 1 else f"{service}-{replica}"
+        port = SERVICE_PORTS[service] + self.port_offset if replica == 1 else free_port()
         log_path = self.data_dir / "logs" / f"{name}.log"
         log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
-        process = subprocess.Popen(
-            [sys.executable, "-m", f"leadflow_{name}", "serve"],
-            env=self.service_env(name),
+        process = self._popen(service, port, log)
+        self.running.append(ServiceProcess(name, service, port, process, log_path, log))
+
+    def _popen(self, service: str, port: int, log: IO[bytes]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", f"leadflow_{service}", "serve"],
+            env=self.service_env(service, port),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches the launcher, which stops in order
             preexec_fn=_die_with_parent,
         )
-        port = SERVICE_PORTS[name] + self.port_offset
-        self.running.append(ServiceProcess(name, port, process, log_path, log))
+
+    def respawn(self, svc: ServiceProcess) -> None:
+        """Start ``svc`` again (same port, same log) after it exited."""
+        svc.process = self._popen(svc.service, svc.port, svc.log)
+
+    def restart_postgres(self) -> None:
+        """Start the embedded PostgreSQL again on its port, on the same data."""
+        assert self.postgres is not None
+        self._start_embedded_postgres(self.postgres.port)
+
+    def restart_broker(self) -> list[str]:
+        """Start the embedded broker again on its port and create the registry's topics
+        (its storage is in memory: everything is gone). Returns the topics created."""
+        assert self.kafka is not None
+        self.kafka.stop()  # the process is gone; this closes its log
+        self._start_embedded_kafka(self.kafka.port)
+        try:
+            return asyncio.run(ensure_topics(self.bootstrap_servers, REGISTRY))
+        except BaseException:
+            self.kafka.stop()  # a broker without its topics must not serve: try again later
+            raise
+
+    @contextlib.contextmanager
+    def frozen_services(self) -> Iterator[None]:
+        """Every running service process stopped (SIGSTOP) inside the block."""
+        frozen = [s.process for s in self.running if s.process.poll() is None]
+        for process in frozen:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            for process in frozen:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGCONT)
 
     def _wait_ready(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -204,6 +268,9 @@ class Stack:
                     time.sleep(0.2)
 
     def stop(self) -> None:
+        if self.supervisor is not None:
+            self.supervisor.stop()
+            self.supervisor = None
         for svc in self.running:
             if svc.process.poll() is None:
                 svc.process.send_signal(signal.SIGTERM)

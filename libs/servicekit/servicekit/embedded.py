@@ -104,6 +104,10 @@ class EmbeddedKafka:
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
+    def poll(self) -> int | None:
+        """The broker's exit code once it has exited, else None."""
+        return self._process.poll() if self._process else None
+
     def stop(self) -> None:
         _stop(self._process)
         if self._log:
@@ -211,6 +215,22 @@ class EmbeddedPostgres:
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
+
+    def poll(self) -> int | None:
+        """The postmaster's exit code once it has exited, else None."""
+        return self._process.poll() if self._process else None
+
+    def shutdown(self, mode: str = "fast") -> None:
+        """``pg_ctl stop -m <mode>`` (smart, fast or immediate), waiting for the exit."""
+        subprocess.run(
+            [self._bin("pg_ctl"), "stop", "-D", str(self.data_dir), "-m", mode, "-w"],
+            check=True,
+            user=self._user(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        if self._process is not None:
+            self._process.wait(timeout=30)
 
     def stop(self) -> None:
         # SIGINT = PostgreSQL's "fast" shutdown: roll back clients, then exit cleanly.
