@@ -93,13 +93,13 @@ def is_infrastructure_fault(exc: BaseException) -> bool:
 
 def describe(exc: BaseException) -> str:
     """A short reason for /readyz and logs: no SQL, no parameters, no user data."""
+    if not is_infrastructure_fault(exc):
+        return f"error ({type(exc).__name__})"
     for e in _chain(exc):
-        if isinstance(e, psycopg.Error | sa_exc.SQLAlchemyError):
+        if isinstance(e, psycopg.Error | sa_exc.SQLAlchemyError | DatabaseUnavailable):
             return "database unavailable"
         if isinstance(e, kafka_errors.KafkaError | BrokerUnavailable):
             return "broker unavailable"
-        if isinstance(e, DatabaseUnavailable):
-            return "database unavailable"
     return f"dependency unavailable ({type(exc).__name__})"
 
 

@@ -130,7 +130,7 @@ class BrokerWatch:
         self._sessions = sessions
         self._producer = producer
         self._redrive = redrive
-        self._topics = list(topics)
+        self.topics = list(topics)
         self._health = health
         self._retention = retention
         self._lost_since: datetime | None = None
@@ -143,7 +143,7 @@ class BrokerWatch:
         never creates a topic)."""
         client = (await self._producer.started()).client
         node = client.get_random_node()
-        response = await client.send(node, MetadataRequest(self._topics, False))
+        response = await client.send(node, MetadataRequest(self.topics, False))
         missing = [name for code, name, *_ in response.topics if code != 0]
         return getattr(response, "cluster_id", None), missing
 

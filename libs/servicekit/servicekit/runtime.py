@@ -114,8 +114,10 @@ class Runtime:
     async def start(self) -> None:
         await self.broker.start()
         self.spawn(self.outbox.run_relay())
-        if self.settings.broker_watch_interval_s > 0:
-            self.spawn(self.broker_watch().run(self.settings.broker_watch_interval_s))
+        watch = self.broker_watch()
+        # A service that publishes to no registry topic (audit) has nothing to re-drive.
+        if self.settings.broker_watch_interval_s > 0 and watch.topics:
+            self.spawn(watch.run(self.settings.broker_watch_interval_s))
 
     async def stop(self) -> None:
         for task in self._tasks:
