@@ -6,7 +6,8 @@ response of every operation to the ``Problem`` schema and adds the statuses the 
 machinery answers for any route of its kind:
 
 * 401 and 403 for routes behind a bearer token;
-* 400 (unparseable body) for routes with a body, 422 for routes with any input;
+* 400 (unparseable body, or a request line the server refuses) for routes with a body or
+  path parameters, 422 for routes with any input;
 * 404 for routes with path parameters (the thing named there may not exist);
 * 503 (+ Retry-After) for every ``/v1`` route: an outage of the database or broker.
 
@@ -47,7 +48,8 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 _DESCRIPTIONS = {
-    "400": "The body is not valid JSON.",
+    "400": "Malformed request: the body is not valid JSON, or the request line cannot be "
+    "parsed (a path the HTTP server refuses before the app, answered as plain text).",
     "401": "No valid bearer token.",
     "403": "The token's role or tenants do not allow this.",
     "404": "Not found (or not visible to this token).",
@@ -67,7 +69,7 @@ def _generic_statuses(operation: dict[str, Any]) -> list[str]:
     statuses = []
     if operation.get("security"):
         statuses += ["401", "403"]
-    if "requestBody" in operation:
+    if "requestBody" in operation or any(p.get("in") == "path" for p in params):
         statuses.append("400")
     if params or "requestBody" in operation:
         statuses.append("422")
