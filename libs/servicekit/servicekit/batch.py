@@ -14,8 +14,7 @@ one-by-one fallback relies on it). Delivery, fault and tracing rules are the eng
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Generic, cast
 
 from aiokafka import ConsumerRecord
@@ -23,22 +22,15 @@ from leadflow_contracts import Envelope, TopicSpec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.consumer import parse_envelope
-from servicekit.engine import ConsumerEngine, H, Handled, Item
-from servicekit.events import Outgoing
+from servicekit.engine import ConsumerEngine, Done, H, Handled, Item
 from servicekit.inbox import claim_batch, store_outputs
 from servicekit.runtime import Runtime
 
 #: ``decide(session, fresh envelopes) -> {event_id: Handled}`` inside the batch's transaction.
 BatchHandler = Callable[[AsyncSession, list[Envelope[Any]]], Awaitable[Mapping[uuid.UUID, H]]]
 BatchItem = Item[Envelope[Any]]
-
-
-@dataclass(frozen=True)
-class Replayed:
-    """An input the inbox had seen: its stored outputs, re-published unchanged."""
-
-    outputs: Sequence[Outgoing]
-    outcome: str = "duplicate"
+#: The outcome of an input handled before (decide() never returns it).
+REPLAYED = "duplicate"
 
 
 class BatchConsumer(ConsumerEngine[Envelope[Any], Handled], Generic[H]):
@@ -62,8 +54,9 @@ class BatchConsumer(ConsumerEngine[Envelope[Any], Handled], Generic[H]):
         async def in_transaction(envelopes: list[Envelope[Any]]) -> Mapping[Any, Handled]:
             async with runtime.sessions() as session, session.begin():
                 claimed = await claim_batch(session, group, spec.name, envelopes)
+                # Inputs the inbox had seen: their stored outputs, re-published unchanged.
                 handled: dict[uuid.UUID, Handled] = {
-                    event_id: Replayed(outputs) for event_id, outputs in claimed.seen.items()
+                    event_id: Done(REPLAYED, outputs) for event_id, outputs in claimed.seen.items()
                 }
                 if claimed.fresh:
                     decided = await decide(session, claimed.fresh)
@@ -72,7 +65,7 @@ class BatchConsumer(ConsumerEngine[Envelope[Any], Handled], Generic[H]):
                 return handled
 
         def observe_decided(item: BatchItem, done: Handled) -> None:
-            if observe is not None and not isinstance(done, Replayed):
+            if observe is not None and done.outcome != REPLAYED:
                 observe(item, cast(H, done))
 
         super().__init__(

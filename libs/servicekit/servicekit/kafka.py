@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -130,10 +130,20 @@ class EventPublisher:
             headers=record.header_bytes(),
         )
 
-    async def publish_all(self, records: Iterable[Outgoing]) -> None:
-        # Sequential on purpose: records of one lead keep their order on its partition.
-        for record in records:
-            await self.publish(record)
+    async def publish_pipelined(self, records: Sequence[Outgoing]) -> int:
+        """Hand every record to the producer, then wait for all acknowledgements (records
+        sent together share requests; their order per partition is the given order)."""
+        pending = [
+            await self._producer.enqueue(
+                self._prefix + r.topic,
+                r.value_bytes(),
+                key=r.key.encode(),
+                headers=r.header_bytes(),
+            )
+            for r in records
+        ]
+        await asyncio.gather(*pending)
+        return len(pending)
 
 
 def topic_definitions(specs: Sequence[TopicSpec]) -> list[NewTopic]:

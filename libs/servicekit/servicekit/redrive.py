@@ -18,7 +18,7 @@ An operator can do the same for any period: ``leadflow redrive --since <time>``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from servicekit.events import Outgoing
 from servicekit.faults import describe, is_infrastructure_fault
 from servicekit.inbox import inbox_table
-from servicekit.kafka import RawProducer
+from servicekit.kafka import EventPublisher, RawProducer
 from servicekit.logging import get_logger
 from servicekit.metrics import ServiceMetrics
 from servicekit.outbox import outbox_table
@@ -51,14 +51,12 @@ class Redrive:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        producer: RawProducer,
+        publisher: EventPublisher,
         metrics: ServiceMetrics,
-        topic_prefix: str = "",
     ) -> None:
         self._sessions = sessions
-        self._producer = producer
+        self._publisher = publisher
         self._metrics = metrics
-        self._prefix = topic_prefix
         self._lock = asyncio.Lock()
 
     async def since(self, since: datetime, *, reason: str = "operator") -> int:
@@ -71,14 +69,14 @@ class Redrive:
                 async for record in records:
                     chunk.append(record)
                     if len(chunk) >= _CHUNK:
-                        count += await self._publish(chunk)
+                        count += await self._publisher.publish_pipelined(chunk)
                         chunk = []
-                count += await self._publish(chunk)
+                count += await self._publisher.publish_pipelined(chunk)
             self._metrics.redriven.labels(self._metrics.service, reason).inc(count)
             log.warning("redrive done", since=since.isoformat(), records=count, reason=reason)
             return count
 
-    async def _outbox(self, since: datetime) -> Any:
+    async def _outbox(self, since: datetime) -> AsyncIterator[Outgoing]:
         query = (
             select(outbox_table.c.record)
             .where(outbox_table.c.created_at >= since, outbox_table.c.parked_at.is_(None))
@@ -89,7 +87,7 @@ class Redrive:
             async for row in result:
                 yield Outgoing.from_json(row.record)
 
-    async def _outputs(self, since: datetime) -> Any:
+    async def _outputs(self, since: datetime) -> AsyncIterator[Outgoing]:
         query = (
             select(inbox_table.c.outputs)
             .where(inbox_table.c.processed_at >= since)
@@ -100,19 +98,6 @@ class Redrive:
             async for row in result:
                 for output in row.outputs or ():
                     yield Outgoing.from_json(output)
-
-    async def _publish(self, records: Sequence[Outgoing]) -> int:
-        pending = [
-            await self._producer.enqueue(
-                self._prefix + r.topic,
-                r.value_bytes(),
-                key=r.key.encode(),
-                headers=r.header_bytes(),
-            )
-            for r in records
-        ]
-        await asyncio.gather(*pending)
-        return len(pending)
 
 
 class BrokerWatch:

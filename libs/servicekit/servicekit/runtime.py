@@ -83,7 +83,7 @@ class Runtime:
             raw_producer=raw_producer,
             dead_letters=DeadLetterPublisher(raw_producer),
             outbox=Outbox(sessions, publisher, metrics, settings.outbox_retention_days),
-            redrive=Redrive(sessions, raw_producer, metrics, settings.topic_prefix),
+            redrive=Redrive(sessions, publisher, metrics),
         )
 
     @property
