@@ -69,7 +69,7 @@ CONFIG_CHANGED = TopicSpec(
     "config.changed",
     ConfigChanged,
     1,
-    ("ingest", "scoring", "router", "audit", "dlq"),
+    ("ingest", "scoring", "router", "dlq"),
     ("audit",),
     key="tenant_id",
 )

@@ -23,7 +23,8 @@ DESIGN_TABLE = {
     "lead.routing_failed": (("router",), ("audit",), "lead_id"),
     "lead.sla_breached": (("router",), ("audit",), "lead_id"),
     "lead.reassigned": (("router",), ("audit",), "lead_id"),
-    "config.changed": (("ingest", "scoring", "router", "audit", "dlq"), ("audit",), "tenant_id"),
+    # Every service whose admin API changes something; audit's API only reads.
+    "config.changed": (("ingest", "scoring", "router", "dlq"), ("audit",), "tenant_id"),
 }
 
 

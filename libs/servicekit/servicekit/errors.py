@@ -1,4 +1,4 @@
-"""The exceptions that steer delivery: what is retried and what is dead-lettered."""
+"""The exception that steers delivery: what is dead-lettered without retries."""
 
 from __future__ import annotations
 
@@ -8,7 +8,3 @@ class InvalidMessage(Exception):
 
     Raising it sends the record straight to its dead-letter topic, without retries.
     """
-
-
-class TransientError(Exception):
-    """A failure that may pass (a dependency is down). Retried with backoff, then DLQ."""

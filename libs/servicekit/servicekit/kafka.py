@@ -39,7 +39,7 @@ def refuse_topic_auto_creation() -> None:
     ``allow_auto_topic_creation`` (the protocol's default is to create).
 
     Topics come from the registry only (the launcher, ``leadflow topics ensure``, the
-    topic-init job). A producer whose topic is missing — a broker that lost its data —
+    compose ``topics`` job). A producer whose topic is missing — a broker that lost its data —
     then waits for the topic and fails with a retriable error (an outage: 503, the
     consumer pauses) instead of creating it with the broker's default partitions and
     retention while the registry's creation races it. aiokafka has no option for it, so

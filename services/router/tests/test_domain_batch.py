@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from leadflow_contracts.lead import Lead
 from leadflow_router.domain.batch import BatchState
 from leadflow_router.domain.model import Decision, Rep, RepLoad, Team, TeamState
-from leadflow_router.domain.rules import Condition, RoutingRule, RuleSet
+from leadflow_router.domain.rules import Condition, Match, RoutingRule, RuleSet, match_team
 
 AT = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
 RULES = RuleSet(
@@ -38,11 +39,12 @@ def state() -> BatchState:
 def test_a_rep_in_two_teams_carries_one_load_across_them() -> None:
     batch = state()
     first = lead("US")
-    decided = batch.decide(first, 80, at=AT, domain=None)
+    decided = batch.decide(first, batch.match(first, 80), at=AT, domain=None)
     assert decided.rep_id == "sam"  # never assigned: first in the tie, before ulf
     batch.record(first, decided, at=AT, domain="bigcorp.example")
     # sam's only slot is taken, as the EMEA team now sees too.
-    second = batch.decide(lead("DE"), 80, at=AT + timedelta(seconds=1), domain=None)
+    de = lead("DE")
+    second = batch.decide(de, batch.match(de, 80), at=AT + timedelta(seconds=1), domain=None)
     assert second.rep_id == "tia"
     sam = next(c for c in second.candidates if c.rep_id == "sam")
     assert sam.excluded_reason == "at_capacity"
@@ -56,3 +58,21 @@ def test_a_work_item_changes_nothing_the_next_decision_reads() -> None:
     batch.record(lead("FR"), failed, at=AT, domain="x.example")
     assert batch.teams == before
     assert batch.owners == {}
+
+
+def test_deciding_uses_the_match_it_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The batch handler matches each lead once (to know which team to lock) and passes
+    # the match on: deciding must not run the rules again.
+    batch = state()
+    us = lead("US")
+    match = batch.match(us, 80)
+    calls: list[Lead] = []
+
+    def counting(lead: Lead, score: int, rules: RuleSet) -> Match | None:
+        calls.append(lead)
+        return match_team(lead, score, rules)
+
+    monkeypatch.setattr("leadflow_router.domain.batch.match_team", counting)
+    monkeypatch.setattr("leadflow_router.domain.route.match_team", counting)
+    assert batch.decide(us, match, at=AT, domain=None).team_id == "amer"
+    assert calls == []

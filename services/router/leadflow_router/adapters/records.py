@@ -12,13 +12,13 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from leadflow_contracts.email_domains import company_domain
 from leadflow_contracts.lead import Lead
 from leadflow_contracts.routing import Candidate, Strategy
 from sqlalchemy import func, select, union, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from leadflow_router.adapters.state import company_domain
 from leadflow_router.adapters.tables import (
     account_owners,
     assignments,

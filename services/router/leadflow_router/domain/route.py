@@ -18,7 +18,7 @@ from leadflow_contracts.routing import Candidate, ExclusionReason, RoutingFailur
 
 from leadflow_router.domain.availability import within_working_hours
 from leadflow_router.domain.model import Decision, RepLoad, TeamState
-from leadflow_router.domain.rules import RuleSet, match_team
+from leadflow_router.domain.rules import Match, RuleSet, match_team
 from leadflow_router.domain.strategies import least_loaded, weighted_round_robin
 
 _UNAVAILABLE: frozenset[ExclusionReason] = frozenset(
@@ -66,18 +66,34 @@ def route(
     account_owner: str | None = None,
     exclude: Collection[str] = (),
 ) -> Decision:
-    """Decide who gets ``lead`` at instant ``at``.
-
-    ``team`` must be the state of the team the rules select (the caller loads it after
-    ``match_team``); ``None`` means that team does not exist. ``account_owner`` is the
-    rep who already owns the lead's company email domain in this tenant, if any;
-    ``exclude`` are reps who may not get this lead again (earlier SLA breaches).
-    """
+    """Decide who gets ``lead`` at instant ``at``: ``match_team``, then ``route_matched``."""
     match = match_team(lead, score, rules)
+    return route_matched(
+        match, rules.version, team, at=at, account_owner=account_owner, exclude=exclude
+    )
+
+
+def route_matched(
+    match: Match | None,
+    rules_version: int,
+    team: TeamState | None,
+    *,
+    at: datetime,
+    account_owner: str | None = None,
+    exclude: Collection[str] = (),
+) -> Decision:
+    """Decide among ``team`` at instant ``at``, the rules having already picked ``match``.
+
+    The pipeline matches each lead once (it needs the match to know which team to load
+    and lock) and passes it here. ``team`` must be the state of ``match``'s team; ``None``
+    means that team does not exist. ``account_owner`` is the rep who already owns the
+    lead's company email domain in this tenant, if any; ``exclude`` are reps who may not
+    get this lead again (earlier SLA breaches).
+    """
     if match is None or team is None or team.team.team_id != match.team_id:
         detail = "no rule matched and no default team" if match is None else "team not found"
         team_id = None if match is None else match.team_id
-        return Decision(rules.version, team_id, None, (), failure="no_team_matched", detail=detail)
+        return Decision(rules_version, team_id, None, (), failure="no_team_matched", detail=detail)
     required = team.team.required_skills | match.required_skills
     candidates: dict[str, Candidate] = {}
     eligible: list[RepLoad] = []
@@ -91,7 +107,7 @@ def route(
         )
         if excluded is None:
             eligible.append(load)
-    base = Decision(rules.version, match.team_id, match.rule_id, tuple(candidates.values()))
+    base = Decision(rules_version, match.team_id, match.rule_id, tuple(candidates.values()))
     if not eligible:
         reasons = [c.excluded_reason for c in candidates.values() if c.excluded_reason]
         return replace(base, failure=_failure(reasons), detail="nobody eligible")

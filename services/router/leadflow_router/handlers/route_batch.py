@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from leadflow_contracts import Envelope, LeadQualified, derived_event_id
+from leadflow_contracts.email_domains import company_domain
 from leadflow_contracts.topics import LEAD_ASSIGNED, LEAD_ROUTING_FAILED
 from servicekit.events import Outgoing
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,10 +41,10 @@ from leadflow_router.adapters.records import (
     save_owners,
     work_item_row,
 )
-from leadflow_router.adapters.state import company_domain
 from leadflow_router.domain.batch import BatchState
 from leadflow_router.domain.ids import assignment_id_for, work_item_id_for
 from leadflow_router.domain.model import Decision
+from leadflow_router.domain.rules import Match
 from leadflow_router.domain.sla import sla_due_at
 from leadflow_router.handlers import events
 from leadflow_router.handlers.outcome import RoutingDeps
@@ -86,16 +87,16 @@ async def route_batch(
         else:
             routed.add(lead_id)
             todo.append(envelope)
-    state = await _load_state(session, todo)
+    state, matches = await _load_state(session, todo)
 
     assigned: list[_Pending] = []
     queued: list[_Pending] = []
-    for envelope in todo:
+    for envelope, match in zip(todo, matches, strict=True):
         qualified: LeadQualified = envelope.payload
-        lead, score = qualified.lead, qualified.score.score
+        lead = qualified.lead
         domain = company_domain(lead.email_domain)
         at = clock()
-        decision = state.decide(lead, score, at=at, domain=domain)
+        decision = state.decide(lead, match, at=at, domain=domain)
         state.record(lead, decision, at=at, domain=domain)
         if decision.rep_id is not None and decision.team_id and decision.strategy:
             assigned.append(
@@ -124,12 +125,20 @@ async def route_batch(
     return handled
 
 
-async def _load_state(session: AsyncSession, todo: Sequence[Envelope[Any]]) -> BatchState:
+async def _load_state(
+    session: AsyncSession, todo: Sequence[Envelope[Any]]
+) -> tuple[BatchState, list[Match | None]]:
+    """The batch's state and each lead's team match (in ``todo``'s order, matched once)."""
     leads = [(e.payload.lead, e.payload.score.score) for e in todo]
     state = BatchState(
         rules=await snapshot.load_rules_of(session, {lead.tenant_id for lead, _ in leads})
     )
-    keys = {key for lead, score in leads if (key := state.team_of(lead, score)) is not None}
+    matches = [state.match(lead, score) for lead, score in leads]
+    keys = {
+        (lead.tenant_id, match.team_id)
+        for (lead, _), match in zip(leads, matches, strict=True)
+        if match is not None
+    }
     state.teams = await snapshot.lock_teams(session, keys)
     accounts = [
         (lead.tenant_id, domain)
@@ -137,7 +146,7 @@ async def _load_state(session: AsyncSession, todo: Sequence[Envelope[Any]]) -> B
         if (domain := company_domain(lead.email_domain)) is not None
     ]
     state.owners = await snapshot.load_owners(session, accounts)
-    return state
+    return state, matches
 
 
 def _assignment(

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from leadflow_contracts import Lead
+from leadflow_contracts.email_domains import is_free_email_domain
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from leadflow_scoring.domain.fields import (
@@ -25,7 +26,6 @@ from leadflow_scoring.domain.fields import (
     number_value,
     text_values,
 )
-from leadflow_scoring.domain.free_email import is_free_email_domain
 from leadflow_scoring.domain.patterns import PatternError, compile_pattern, search
 
 MAX_PATTERN_LENGTH = 200
