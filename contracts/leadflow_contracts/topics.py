@@ -2,6 +2,14 @@
 
 One entry per topic: its event type, payload model, schema version, who produces and
 consumes it, how it is keyed, and how it is created (partitions, retention).
+
+Every event type is its topic's name, with one documented exception kept for
+compatibility: the topic ``sales.lead.created`` carries events typed ``lead.created``.
+Both names are public (the topic name in every deployment's broker and ACLs; the event
+type in every stored envelope, the ``event-type`` header, audit's append-only,
+hash-chained store and the ``lead.created.v1`` schema snapshot), so renaming either
+would break readers of data that already exists. This registry entry is the mapping;
+``BY_NAME`` and ``BY_EVENT_TYPE`` look up either side.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from servicekit.commands import Refused
 from servicekit.faults import DEPENDENCY_ERRORS, describe, is_infrastructure_fault
 from servicekit.logging import get_logger
 
@@ -86,10 +87,20 @@ def unavailable(exc: BaseException, retry_after_s: int) -> ProblemError:
     )
 
 
+def refused_problem(refused: Refused) -> ProblemError:
+    """A handler's refusal (``servicekit.commands``) as the problem the caller gets."""
+    extra: dict[str, Any] = {} if refused.errors is None else {"errors": refused.errors}
+    return ProblemError(refused.status, refused.slug, refused.title, refused.detail, **extra)
+
+
 def install_problem_handlers(app: FastAPI, *, retry_after_s: int = 5) -> None:
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ProblemError)
         return problem_response(exc, request.url.path)
+
+    async def on_refused(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Refused)
+        return problem_response(refused_problem(exc), request.url.path)
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
@@ -134,5 +145,6 @@ def install_problem_handlers(app: FastAPI, *, retry_after_s: int = 5) -> None:
     for family in DEPENDENCY_ERRORS:
         app.add_exception_handler(family, on_unexpected)
     app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(Refused, on_refused)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from leadflow_contracts import ConfigChanged, Producer
-from leadflow_contracts.topics import CONFIG_CHANGED
-from servicekit.events import Outgoing, new_envelope
+from leadflow_contracts import Producer
+from servicekit.commands import Change, config_changed
+from servicekit.events import Outgoing
 
 ENTITY = "dead_letter"
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://leadflow.dev/ns/dlq/config-changed")
@@ -29,21 +29,8 @@ def dead_letter_changed(
     after: dict[str, Any],
 ) -> Outgoing:
     """``action`` is ``replayed#<count>`` or ``discarded``; global records use tenant ``*``."""
-    payload = ConfigChanged(
-        actor=actor,
-        service=producer.service,
-        entity=ENTITY,
-        entity_id=str(dead_letter_id),
-        action="updated",
-        before=before,
-        after=after,
+    event_id = uuid.uuid5(_NAMESPACE, f"{dead_letter_id}:{action}")
+    change = Change(
+        tenant_id or "*", ENTITY, str(dead_letter_id), "updated", before, after, event_id
     )
-    envelope = new_envelope(
-        CONFIG_CHANGED,
-        payload,
-        producer=producer,
-        event_id=uuid.uuid5(_NAMESPACE, f"{dead_letter_id}:{action}"),
-        tenant_id=tenant_id or "*",
-        correlation_id=f"config:{ENTITY}:{dead_letter_id}",
-    )
-    return Outgoing.of(CONFIG_CHANGED, envelope)
+    return config_changed(producer, actor, change)

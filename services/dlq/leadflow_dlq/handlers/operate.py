@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from servicekit.commands import flush_outbox
 from servicekit.logging import error_text, get_logger
 from servicekit.outbox import stage
 from servicekit.runtime import Runtime
@@ -138,8 +139,5 @@ class DeadLetterOps:
         return result
 
     async def _after_change(self) -> None:
-        try:
-            await self._runtime.outbox.flush()
-        except Exception as exc:
-            log.warning("config.changed flush deferred to the relay", error=type(exc).__name__)
+        await flush_outbox(self._runtime)
         await self._metrics.refresh_depth(self._runtime.sessions)

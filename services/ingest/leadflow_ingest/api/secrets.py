@@ -8,7 +8,6 @@ immediate in this replica and reaches others within the config cache TTL.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -16,51 +15,31 @@ from servicekit.auth import Principal, Role, require
 from servicekit.inputs import Key
 from servicekit.openapi import problems
 from servicekit.problems import ProblemError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadflow_ingest.adapters import config_store as store
-from leadflow_ingest.api.changes import flush, record_change
 from leadflow_ingest.api.context import IngestContext, ingest_context
 from leadflow_ingest.api.models import NewSecret, RotateIn, SecretInfo, SourceIn, SourceOut
 from leadflow_ingest.api.tenants import not_found
-from leadflow_ingest.domain.signatures import new_secret
 from leadflow_ingest.domain.sources.registry import ADAPTERS
+from leadflow_ingest.handlers import secrets
 
 router = APIRouter(prefix="/v1/tenants/{slug}/sources", tags=["sources"])
 MANAGER = require(Role.manager)
 
 
-async def _issue(
-    ctx: IngestContext, session: AsyncSession, request: Request, slug: str, source: str
+def _new_secret(
+    ctx: IngestContext, request: Request, slug: str, source: str, issued: secrets.Issued
 ) -> NewSecret:
-    value, key = new_secret()
-    row = await store.insert_secret(session, slug, source, ctx.box.seal(key), ctx.clock())
     return NewSecret(
         tenant=slug,
         source=source,
-        secret_id=row["secret_id"],
-        secret=value,
-        created_at=row["created_at"],
+        secret_id=issued.secret_id,
+        secret=issued.value,
+        created_at=issued.created_at,
         webhook_url=ctx.settings.public_url(
             str(request.app.url_path_for("receive_webhook", tenant=slug, source=source))
         ),
     )
-
-
-def _info(row: dict[str, Any], ctx: IngestContext) -> SecretInfo:
-    now = ctx.clock()
-    expires = row["expires_at"]
-    active = row["revoked_at"] is None and (expires is None or now < expires)
-    return SecretInfo(**row, active=active)
-
-
-async def _require_source(session: AsyncSession, slug: str, source: str) -> None:
-    if await store.get_tenant(session, slug) is None:
-        raise not_found(slug)
-    if not await store.source_exists(session, slug, source):
-        raise ProblemError(
-            404, "not-found", "Not found", f"Tenant {slug!r} has no source {source!r}."
-        )
 
 
 @router.get("", response_model=list[SourceOut])
@@ -93,32 +72,16 @@ async def add_source(
             errors=[{"field": "body.source", "message": "unknown source"}],
         )
     ctx = ingest_context(request)
-    async with ctx.runtime.sessions() as session, session.begin():
-        if await store.get_tenant(session, slug) is None:
-            raise not_found(slug)
-        if not await store.insert_source(session, slug, body.source):
-            raise ProblemError(
-                409,
-                "conflict",
-                "Conflict",
-                f"Source {body.source!r} exists; rotate its secret with POST "
-                f"/v1/tenants/{slug}/sources/{body.source}/secrets:rotate.",
-            )
-        secret = await _issue(ctx, session, request, slug, body.source)
-        await record_change(
-            session,
-            ctx.runtime,
-            actor=principal.sub,
-            tenant_id=slug,
-            entity="source",
-            entity_id=f"{slug}/{body.source}",
-            action="created",
-            before=None,
-            after={"source": body.source, "secret_id": str(secret.secret_id)},
-        )
+    issued = await secrets.add_source(
+        ctx.runtime,
+        actor=principal.sub,
+        slug=slug,
+        source=body.source,
+        seal=ctx.box.seal,
+        now=ctx.clock(),
+    )
     ctx.tenants.invalidate(slug)
-    await flush(ctx.runtime)
-    return secret
+    return _new_secret(ctx, request, slug, body.source, issued)
 
 
 @router.post("/{source}/secrets:rotate", status_code=201, response_model=NewSecret)
@@ -127,30 +90,17 @@ async def rotate_secret(
 ) -> NewSecret:
     principal.require_tenant(slug)
     ctx = ingest_context(request)
-    async with ctx.runtime.sessions() as session, session.begin():
-        await _require_source(session, slug, source)
-        expires_at = ctx.clock() + timedelta(seconds=body.grace_seconds)
-        expiring = await store.expire_secrets(session, slug, source, expires_at)
-        secret = await _issue(ctx, session, request, slug, source)
-        await record_change(
-            session,
-            ctx.runtime,
-            actor=principal.sub,
-            tenant_id=slug,
-            entity="secret",
-            entity_id=str(secret.secret_id),
-            action="created",
-            before=None,
-            after={
-                "source": source,
-                "grace_seconds": body.grace_seconds,
-                "previous_expire_at": expires_at.isoformat(),
-                "previous": [str(s) for s in expiring],
-            },
-        )
+    issued = await secrets.rotate_secret(
+        ctx.runtime,
+        actor=principal.sub,
+        slug=slug,
+        source=source,
+        grace_seconds=body.grace_seconds,
+        seal=ctx.box.seal,
+        now=ctx.clock(),
+    )
     ctx.tenants.invalidate(slug)
-    await flush(ctx.runtime)
-    return secret
+    return _new_secret(ctx, request, slug, source, issued)
 
 
 @router.get("/{source}/secrets", response_model=list[SecretInfo])
@@ -160,8 +110,10 @@ async def list_secrets(
     principal.require_tenant(slug)
     ctx = ingest_context(request)
     async with ctx.runtime.sessions() as session:
-        await _require_source(session, slug, source)
-        return [_info(r, ctx) for r in await store.list_secrets(session, slug, source)]
+        await secrets.require_source(session, slug, source)
+        rows = await store.list_secrets(session, slug, source)
+    now = ctx.clock()
+    return [secrets.secret_info(r, now) for r in rows]
 
 
 @router.delete("/{source}/secrets/{secret_id}", status_code=204)
@@ -170,22 +122,13 @@ async def revoke_secret(
 ) -> Response:
     principal.require_tenant(slug)
     ctx = ingest_context(request)
-    async with ctx.runtime.sessions() as session, session.begin():
-        await _require_source(session, slug, source)
-        row = await store.revoke_secret(session, slug, source, secret_id, ctx.clock())
-        if row is None:
-            raise ProblemError(404, "not-found", "Not found", f"No secret {secret_id}.")
-        await record_change(
-            session,
-            ctx.runtime,
-            actor=principal.sub,
-            tenant_id=slug,
-            entity="secret",
-            entity_id=str(secret_id),
-            action="deleted",
-            before={"source": source},
-            after=_info(row, ctx).model_dump(mode="json"),
-        )
+    await secrets.revoke_secret(
+        ctx.runtime,
+        actor=principal.sub,
+        slug=slug,
+        source=source,
+        secret_id=secret_id,
+        now=ctx.clock(),
+    )
     ctx.tenants.invalidate(slug)
-    await flush(ctx.runtime)
     return Response(status_code=204)

@@ -9,34 +9,20 @@ from fastapi import APIRouter, Request
 from servicekit.auth import Principal, Role, require
 from servicekit.inputs import Key
 from servicekit.openapi import problems
-from servicekit.problems import ProblemError
+from servicekit.problems import ProblemError, refused_problem
 
 from leadflow_ingest.adapters import config_store as store
-from leadflow_ingest.api.changes import flush, record_change
 from leadflow_ingest.api.context import ingest_context
 from leadflow_ingest.api.models import TenantIn, TenantOut, TenantPatch
+from leadflow_ingest.handlers import tenants
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
 ADMIN = require(Role.admin, all_tenants="Creating a tenant")
 MANAGER, VIEWER = require(Role.manager), require(Role.viewer)
 
 
-def _public(row: dict[str, Any]) -> dict[str, Any]:
-    return TenantOut.model_validate(row).model_dump(mode="json")
-
-
 def not_found(slug: str) -> ProblemError:
-    return ProblemError(404, "not-found", "Not found", f"There is no tenant {slug!r}.")
-
-
-def _unknown_tier(tier: str) -> ProblemError:
-    return ProblemError(
-        422,
-        "validation-error",
-        "Unknown tier",
-        f"There is no tier {tier!r}; create it first (POST /v1/tiers).",
-        errors=[{"field": "body.tier", "message": "unknown tier"}],
-    )
+    return refused_problem(tenants.no_tenant(slug))
 
 
 @router.post(
@@ -47,25 +33,8 @@ def _unknown_tier(tier: str) -> ProblemError:
 )
 async def create_tenant(body: TenantIn, request: Request, principal: Principal = ADMIN) -> Any:
     ctx = ingest_context(request)
-    async with ctx.runtime.sessions() as session, session.begin():
-        if await store.get_tier(session, body.tier) is None:
-            raise _unknown_tier(body.tier)
-        row = await store.insert_tenant(session, body.model_dump())
-        if row is None:
-            raise ProblemError(409, "conflict", "Conflict", f"Tenant {body.slug!r} exists.")
-        await record_change(
-            session,
-            ctx.runtime,
-            actor=principal.sub,
-            tenant_id=body.slug,
-            entity="tenant",
-            entity_id=body.slug,
-            action="created",
-            before=None,
-            after=_public(row),
-        )
+    row = await tenants.create_tenant(ctx.runtime, actor=principal.sub, fields=body.model_dump())
     ctx.tenants.invalidate(body.slug)
-    await flush(ctx.runtime)
     return row
 
 
@@ -94,25 +63,6 @@ async def patch_tenant(
     if "tier" in changes:
         principal.require_role(Role.admin)
     ctx = ingest_context(request)
-    async with ctx.runtime.sessions() as session, session.begin():
-        before = await store.get_tenant(session, slug, lock=True)
-        if before is None:
-            raise not_found(slug)
-        if "tier" in changes and await store.get_tier(session, changes["tier"]) is None:
-            raise _unknown_tier(changes["tier"])
-        row = await store.update_tenant(session, slug, changes) if changes else before
-        if changes:
-            await record_change(
-                session,
-                ctx.runtime,
-                actor=principal.sub,
-                tenant_id=slug,
-                entity="tenant",
-                entity_id=slug,
-                action="updated",
-                before=_public(before),
-                after=_public(row),
-            )
+    row = await tenants.change_tenant(ctx.runtime, actor=principal.sub, slug=slug, changes=changes)
     ctx.tenants.invalidate(slug)
-    await flush(ctx.runtime)
     return row

@@ -15,44 +15,20 @@ from servicekit.openapi import problems
 from servicekit.problems import ProblemError
 
 from leadflow_ingest.adapters import config_store as store
-from leadflow_ingest.api.changes import flush, record_change
 from leadflow_ingest.api.context import ingest_context
 from leadflow_ingest.api.models import TierIn, TierOut, TierPut
+from leadflow_ingest.handlers import tiers
 
 router = APIRouter(prefix="/v1/tiers", tags=["tiers"])
 ADMIN = require(Role.admin, all_tenants="Managing tiers")
-
-
-def _public(row: dict[str, Any]) -> dict[str, Any]:
-    return TierOut.model_validate(row).model_dump(mode="json")
-
-
-def _not_found(name: str) -> ProblemError:
-    return ProblemError(404, "not-found", "Not found", f"There is no tier {name!r}.")
 
 
 @router.post(
     "", status_code=201, response_model=TierOut, responses=problems(s409="The tier exists already.")
 )
 async def create_tier(body: TierIn, request: Request, principal: Principal = ADMIN) -> Any:
-    ctx = ingest_context(request)
-    async with ctx.runtime.sessions() as session, session.begin():
-        row = await store.insert_tier(session, body.model_dump())
-        if row is None:
-            raise ProblemError(409, "conflict", "Conflict", f"Tier {body.name!r} exists already.")
-        await record_change(
-            session,
-            ctx.runtime,
-            actor=principal.sub,
-            tenant_id="*",
-            entity="tier",
-            entity_id=body.name,
-            action="created",
-            before=None,
-            after=_public(row),
-        )
-    await flush(ctx.runtime)
-    return row
+    runtime = ingest_context(request).runtime
+    return await tiers.create_tier(runtime, actor=principal.sub, fields=body.model_dump())
 
 
 @router.get("", response_model=list[TierOut])
@@ -66,7 +42,7 @@ async def get_tier(name: Key, request: Request, principal: Principal = ADMIN) ->
     async with ingest_context(request).runtime.sessions() as session:
         row = await store.get_tier(session, name)
     if row is None:
-        raise _not_found(name)
+        raise tiers.no_tier(name)
     return row
 
 
@@ -75,24 +51,9 @@ async def put_tier(name: Key, body: TierPut, request: Request, principal: Princi
     if body.name is not None and body.name != name:
         raise ProblemError(422, "validation-error", "Name mismatch", "Tiers cannot be renamed.")
     ctx = ingest_context(request)
-    async with ctx.runtime.sessions() as session, session.begin():
-        before = await store.get_tier(session, name, lock=True)
-        if before is None:
-            raise _not_found(name)
-        row = await store.update_tier(session, name, body.model_dump(exclude={"name"}))
-        await record_change(
-            session,
-            ctx.runtime,
-            actor=principal.sub,
-            tenant_id="*",
-            entity="tier",
-            entity_id=name,
-            action="updated",
-            before=_public(before),
-            after=_public(row),
-        )
+    fields = body.model_dump(exclude={"name"})
+    row = await tiers.replace_tier(ctx.runtime, actor=principal.sub, name=name, fields=fields)
     ctx.tenants.invalidate()  # every tenant on this tier sees the new limits at once
-    await flush(ctx.runtime)
     return row
 
 
@@ -100,26 +61,6 @@ async def put_tier(name: Key, body: TierPut, request: Request, principal: Princi
     "/{name}", status_code=204, responses=problems(s409="Tenants are still on this tier.")
 )
 async def delete_tier(name: Key, request: Request, principal: Principal = ADMIN) -> Response:
-    ctx = ingest_context(request)
-    async with ctx.runtime.sessions() as session, session.begin():
-        before = await store.get_tier(session, name, lock=True)
-        if before is None:
-            raise _not_found(name)
-        if await store.tier_in_use(session, name):
-            raise ProblemError(
-                409, "conflict", "Tier in use", "Move its tenants to another tier first."
-            )
-        await store.delete_tier(session, name)
-        await record_change(
-            session,
-            ctx.runtime,
-            actor=principal.sub,
-            tenant_id="*",
-            entity="tier",
-            entity_id=name,
-            action="deleted",
-            before=_public(before),
-            after=None,
-        )
-    await flush(ctx.runtime)
+    runtime = ingest_context(request).runtime
+    await tiers.delete_tier(runtime, actor=principal.sub, name=name)
     return Response(status_code=204)

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from datetime import time
 from typing import Any
 
+from fastapi.encoders import jsonable_encoder
+
 from leadflow_router.domain.model import Rep, Shift, Team
 from leadflow_router.domain.rules import Condition, RoutingRule, RuleSet
 
@@ -62,3 +64,11 @@ def rules_of(version: int, rules: list[dict[str, Any]], default_team: str | None
         ),
         default_team=default_team,
     )
+
+
+def public(row: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A row as JSON-ready values (for responses and ``config.changed`` snapshots)."""
+    if row is None:
+        return None
+    encoded: dict[str, Any] = jsonable_encoder(dict(row))
+    return encoded

@@ -8,17 +8,16 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import Request
-from fastapi.encoders import jsonable_encoder
 from servicekit.auth import Principal
-from servicekit.logging import get_logger
-from servicekit.problems import ProblemError
+from servicekit.commands import flush_outbox
+from servicekit.problems import ProblemError, refused_problem
 from servicekit.runtime import Runtime
 
+from leadflow_router.adapters.convert import public as public
+from leadflow_router.handlers.configure import missing
 from leadflow_router.handlers.outcome import RoutingDeps
 from leadflow_router.handlers.work_queue import WorkQueueTimer
 from leadflow_router.settings import Settings
-
-log = get_logger(__name__)
 
 
 @dataclass
@@ -30,11 +29,7 @@ class RouterContext:
     work_queue: WorkQueueTimer
 
     async def flush(self) -> None:
-        """Publish staged events now; if the broker is down the relay retries later."""
-        try:
-            await self.runtime.outbox.flush()
-        except Exception as exc:
-            log.warning("outbox flush deferred to the relay", error=type(exc).__name__)
+        await flush_outbox(self.runtime)
 
 
 def router_context(request: Request) -> RouterContext:
@@ -44,7 +39,7 @@ def router_context(request: Request) -> RouterContext:
 
 
 def not_found(what: str, ident: object) -> ProblemError:
-    return ProblemError(404, "not-found", "Not found", f"There is no {what} {str(ident)!r}.")
+    return refused_problem(missing(what, ident))
 
 
 def visible(principal: Principal, row: Any, what: str, ident: object) -> Any:
@@ -52,11 +47,3 @@ def visible(principal: Principal, row: Any, what: str, ident: object) -> Any:
     if row is None or not principal.can_see(row["tenant"]):
         raise not_found(what, ident)
     return row
-
-
-def public(row: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A row as JSON-ready values (for responses and ``config.changed`` snapshots)."""
-    if row is None:
-        return None
-    encoded: dict[str, Any] = jsonable_encoder(row)
-    return encoded

@@ -10,10 +10,9 @@ from servicekit.auth import Principal, Role, require
 from servicekit.inputs import Key
 
 from leadflow_router.adapters import admin
-from leadflow_router.adapters.records import wake_work_items
-from leadflow_router.api.changes import record_change
 from leadflow_router.api.context import public, router_context
 from leadflow_router.api.models import RulesIn
+from leadflow_router.handlers import configure
 
 router = APIRouter(prefix="/v1/tenants/{slug}/routing-rules", tags=["routing rules"])
 MANAGER, VIEWER = require(Role.manager), require(Role.viewer)
@@ -49,31 +48,13 @@ async def put_rules(
 ) -> Any:
     principal.require_tenant(slug)
     ctx = router_context(request)
-    async with ctx.runtime.sessions() as session, session.begin():
-        before = await admin.latest_rules(session, slug, lock=True)
-        version = 1 if before is None else before["version"] + 1
-        row = await admin.insert_rules(
-            session,
-            {
-                "tenant": slug,
-                "version": version,
-                "rules": [r.model_dump(mode="json") for r in body.rules],
-                "default_team": body.default_team,
-                "actor": principal.sub,
-            },
-        )
-        await record_change(
-            session,
-            ctx.runtime,
-            actor=principal.sub,
-            tenant_id=slug,
-            entity="routing_rules",
-            entity_id=slug,
-            action="created" if before is None else "updated",
-            before=public(before),
-            after=public(row),
-        )
-        await wake_work_items(session, slug, None, ctx.clock())
-    await ctx.flush()
+    row = await configure.put_rules(
+        ctx.runtime,
+        actor=principal.sub,
+        tenant=slug,
+        rules=[r.model_dump(mode="json") for r in body.rules],
+        default_team=body.default_team,
+        now=ctx.clock(),
+    )
     ctx.work_queue.poke()
-    return public(row)
+    return row

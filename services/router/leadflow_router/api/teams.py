@@ -8,13 +8,11 @@ from fastapi import APIRouter, Request, Response
 from servicekit.auth import Principal, Role, require
 from servicekit.inputs import Key, Name
 from servicekit.openapi import problems
-from servicekit.problems import ProblemError
 
 from leadflow_router.adapters import admin
-from leadflow_router.adapters.records import wake_work_items
-from leadflow_router.api.changes import record_change
 from leadflow_router.api.context import not_found, public, router_context
 from leadflow_router.api.models import TeamFields, TeamIn
+from leadflow_router.handlers import configure
 
 router = APIRouter(prefix="/v1/tenants/{slug}/teams", tags=["teams"])
 MANAGER, VIEWER = require(Role.manager), require(Role.viewer)
@@ -25,26 +23,9 @@ async def create_team(
     slug: Key, body: TeamIn, request: Request, principal: Principal = MANAGER
 ) -> Any:
     principal.require_tenant(slug)
-    ctx = router_context(request)
-    async with ctx.runtime.sessions() as session, session.begin():
-        row = await admin.insert_team(
-            session, {"tenant": slug, **body.model_dump()} | {"name": body.name or body.team_id}
-        )
-        if row is None:
-            raise ProblemError(409, "conflict", "Conflict", f"Team {body.team_id!r} exists.")
-        await record_change(
-            session,
-            ctx.runtime,
-            actor=principal.sub,
-            tenant_id=slug,
-            entity="team",
-            entity_id=body.team_id,
-            action="created",
-            before=None,
-            after=public(row),
-        )
-    await ctx.flush()
-    return public(row)
+    fields = body.model_dump() | {"name": body.name or body.team_id}
+    runtime = router_context(request).runtime
+    return await configure.create_team(runtime, actor=principal.sub, tenant=slug, fields=fields)
 
 
 @router.get("")
@@ -74,27 +55,16 @@ async def update_team(
     principal.require_tenant(slug)
     ctx = router_context(request)
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
-    async with ctx.runtime.sessions() as session, session.begin():
-        before = await admin.get_team(session, slug, team_id, lock=True)
-        if before is None:
-            raise not_found("team", team_id)
-        row = await admin.update_team(session, slug, team_id, changes) if changes else before
-        if changes:
-            await record_change(
-                session,
-                ctx.runtime,
-                actor=principal.sub,
-                tenant_id=slug,
-                entity="team",
-                entity_id=team_id,
-                action="updated",
-                before=public(before),
-                after=public(row),
-            )
-            await wake_work_items(session, slug, [team_id], ctx.clock())
-    await ctx.flush()
+    row = await configure.update_team(
+        ctx.runtime,
+        actor=principal.sub,
+        tenant=slug,
+        team_id=team_id,
+        changes=changes,
+        now=ctx.clock(),
+    )
     ctx.work_queue.poke()
-    return public(row)
+    return row
 
 
 @router.delete("/{team_id}", status_code=204)
@@ -102,22 +72,6 @@ async def delete_team(
     slug: Key, team_id: Name, request: Request, principal: Principal = MANAGER
 ) -> Response:
     principal.require_tenant(slug)
-    ctx = router_context(request)
-    async with ctx.runtime.sessions() as session, session.begin():
-        before = await admin.get_team(session, slug, team_id, lock=True)
-        if before is None:
-            raise not_found("team", team_id)
-        await admin.delete_team(session, slug, team_id)
-        await record_change(
-            session,
-            ctx.runtime,
-            actor=principal.sub,
-            tenant_id=slug,
-            entity="team",
-            entity_id=team_id,
-            action="deleted",
-            before=public(before),
-            after=None,
-        )
-    await ctx.flush()
+    runtime = router_context(request).runtime
+    await configure.delete_team(runtime, actor=principal.sub, tenant=slug, team_id=team_id)
     return Response(status_code=204)

@@ -19,7 +19,6 @@ from servicekit.runtime import Runtime
 
 from leadflow_scoring.adapters import rule_store
 from leadflow_scoring.adapters.rule_store import RuleSetUnavailable
-from leadflow_scoring.api.changes import flush, record_new_version
 from leadflow_scoring.api.errors import ReadableErrorsRoute
 from leadflow_scoring.api.models import (
     SLUG,
@@ -32,6 +31,7 @@ from leadflow_scoring.api.models import (
     VersionSummary,
 )
 from leadflow_scoring.domain.engine import score
+from leadflow_scoring.handlers import rule_sets
 
 router = APIRouter(prefix="/v1/tenants/{slug}", tags=["scoring"], route_class=ReadableErrorsRoute)
 VIEWER = require(Role.viewer)
@@ -66,18 +66,15 @@ async def put_rule_set(
     """201 with the new version; 200 (nothing stored or emitted) if the body equals the
     current version, so retrying a PUT never piles up versions."""
     principal.require_tenant(slug)
-    runtime = _runtime(request)
-    async with runtime.sessions() as session, session.begin():
-        await rule_store.lock_tenant(session, slug)
-        before = await rule_store.current(session, slug)
-        if before.document() == body.model_dump(mode="json"):
-            return RuleSetOut.of(before)
-        after = await rule_store.append(session, slug, body, principal.sub)
-        await record_new_version(session, runtime, actor=principal.sub, before=before, after=after)
-    await flush(runtime)
-    response.status_code = 201
-    response.headers["Location"] = f"/v1/tenants/{slug}/scoring/versions/{after.version}"
-    return RuleSetOut.of(after)
+    stored = await rule_sets.put_rule_set(
+        _runtime(request), actor=principal.sub, tenant=slug, body=body
+    )
+    if stored.created:
+        response.status_code = 201
+        response.headers["Location"] = (
+            f"/v1/tenants/{slug}/scoring/versions/{stored.version.version}"
+        )
+    return RuleSetOut.of(stored.version)
 
 
 @router.get("/scoring/versions", response_model=VersionsOut)
