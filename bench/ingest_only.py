@@ -30,13 +30,13 @@ import httpx
 import psutil
 from aiokafka import AIOKafkaConsumer
 from leadflow_contracts.topics import LEAD_CREATED
-from leadflow_local.stack import Stack
+from leadflow_local.stack import Stack, free_port_offset
 from servicekit.auth import mint_token
 
 from bench.cpu import start_py_spy, stop_py_spy
 from bench.load import closed_loop, new_run_id, sign_requests
 from bench.report import percentiles
-from bench.run import RssSampler, _free_offset
+from bench.run import RssSampler
 
 
 def provision_ingest(url: str, jwt_secret: str, slug: str) -> str:
@@ -90,7 +90,7 @@ def main() -> int:
     args = parser.parse_args()
     env = dict(os.environ) | {"LEADFLOW_LOG_LEVEL": "WARNING"}
     data_dir = Path(tempfile.mkdtemp(prefix="leadflow-ingest-bench-"))
-    stack = Stack(data_dir=data_dir, port_offset=_free_offset(), env=env, services=["ingest"])
+    stack = Stack(data_dir=data_dir, port_offset=free_port_offset(), env=env, services=["ingest"])
     print(f"starting broker, database and ingest (logs in {data_dir}) …", flush=True)
     stack.start()
     try:

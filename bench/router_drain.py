@@ -36,14 +36,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from leadflow_contracts import Envelope, LeadQualified, LeadScored, Producer, utcnow
 from leadflow_contracts.lead import Lead
 from leadflow_contracts.topics import LEAD_QUALIFIED
-from leadflow_local.stack import ServiceProcess, Stack
+from leadflow_local.stack import ServiceProcess, Stack, free_port_offset
 from servicekit.auth import mint_token
 from servicekit.events import Outgoing, new_envelope
 
 from bench.cpu import start_py_spy, stop_py_spy
 from bench.load import new_run_id
 from bench.provision import provision_router
-from bench.run import RssSampler, _free_offset
+from bench.run import RssSampler
 
 
 def qualified(slug: str, run: str, i: int) -> Envelope[Any]:
@@ -148,7 +148,7 @@ def main() -> int:
     args = parser.parse_args()
     env = dict(os.environ) | {"LEADFLOW_LOG_LEVEL": "WARNING"}
     data_dir = Path(tempfile.mkdtemp(prefix="leadflow-router-bench-"))
-    stack = Stack(data_dir=data_dir, port_offset=_free_offset(), env=env, services=["router"])
+    stack = Stack(data_dir=data_dir, port_offset=free_port_offset(), env=env, services=["router"])
     print(f"starting broker, database and router (logs in {data_dir}) …", flush=True)
     stack.start()
     try:

@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import socket
 import sys
 import tempfile
 import threading
@@ -27,7 +26,7 @@ import httpx
 import orjson
 import psutil
 from aiokafka import AIOKafkaConsumer
-from leadflow_local.stack import SERVICE_PORTS, Stack
+from leadflow_local.stack import SERVICE_PORTS, Stack, free_port_offset
 
 from bench.ceiling import relay_ceiling
 from bench.cpu import CpuMeter, start_py_spy, stop_py_spy
@@ -113,18 +112,6 @@ def _audit_lag(url: str) -> float:
         for line in text.splitlines()
         if line.startswith("consumer_lag{") or line.startswith("audit_consumer_lag{")
     )
-
-
-def _free_offset() -> int:
-    for offset in range(20_000, 40_000, 100):
-        try:
-            for port in SERVICE_PORTS.values():
-                with socket.socket() as sock:
-                    sock.bind(("127.0.0.1", port + offset))
-        except OSError:
-            continue
-        return offset
-    raise RuntimeError("no free port range")
 
 
 def _measured_pids(stack: Stack) -> dict[str, int]:
@@ -225,7 +212,7 @@ def main() -> int:
     args = parser.parse_args()
     env = dict(os.environ) | {"LEADFLOW_LOG_LEVEL": "WARNING"}
     data_dir = Path(tempfile.mkdtemp(prefix="leadflow-bench-"))
-    stack = Stack(data_dir=data_dir, port_offset=_free_offset(), env=env)
+    stack = Stack(data_dir=data_dir, port_offset=free_port_offset(), env=env)
     print(f"starting the stack (data and logs in {data_dir}) …", flush=True)
     stack.start()
     sampler = RssSampler({s.name: s.process.pid for s in stack.running})

@@ -36,11 +36,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from leadflow_contracts import Envelope, LeadCreated, Producer, utcnow
 from leadflow_contracts.lead import Lead
 from leadflow_contracts.topics import LEAD_CREATED, LEAD_SCORED
-from leadflow_local.stack import ServiceProcess, Stack
+from leadflow_local.stack import ServiceProcess, Stack, free_port_offset
 from servicekit.events import Outgoing, new_envelope
 
 from bench.load import new_run_id
-from bench.run import _free_offset
 
 TITLES = ["CEO", "VP Sales", "Head of Marketing", "Engineer", "Intern", None]
 EMAILS = ["corp{n}.example.com", "gmail.com", "bench-{n}.example.org"]
@@ -151,7 +150,7 @@ def main() -> int:
     args = parser.parse_args()
     env = dict(os.environ) | {"LEADFLOW_LOG_LEVEL": "WARNING"}
     data_dir = Path(tempfile.mkdtemp(prefix="leadflow-scoring-bench-"))
-    stack = Stack(data_dir=data_dir, port_offset=_free_offset(), env=env, services=["scoring"])
+    stack = Stack(data_dir=data_dir, port_offset=free_port_offset(), env=env, services=["scoring"])
     print(f"starting broker, database and scoring (logs in {data_dir}) …", flush=True)
     stack.start()
     try:

@@ -29,11 +29,10 @@ from typing import Any
 
 import orjson
 from leadflow_contracts.topics import LEAD_ASSIGNED
-from leadflow_local.stack import Stack
+from leadflow_local.stack import Stack, free_port_offset
 
 from bench.load import new_run_id
 from bench.provision import provision
-from bench.run import _free_offset
 from tests.chaos.evidence import log_highlights, log_sizes
 from tests.chaos.faults import SCENARIOS, Scenario
 from tests.chaos.observe import JOURNEY, ReadinessLog, ServiceData, TopicWatcher
@@ -138,7 +137,7 @@ async def run_scenario(scenario: Scenario, args: argparse.Namespace) -> dict[str
     env = dict(os.environ) | {"LEADFLOW_LOG_LEVEL": args.log_level}
     for name in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL"):
         env.pop(name, None)  # the faults act on the embedded broker and PostgreSQL
-    stack = Stack(data_dir, port_offset=_free_offset(), env=env, replicas=scenario.replicas)
+    stack = Stack(data_dir, port_offset=free_port_offset(), env=env, replicas=scenario.replicas)
     print(f"\n== {scenario.name} (data and logs in {data_dir})", flush=True)
     launcher_lines: list[str] = []
 

@@ -18,9 +18,7 @@ import hashlib
 import hmac
 import json
 import os
-import random
 import shutil
-import socket
 import sys
 import tempfile
 import time
@@ -31,35 +29,11 @@ from typing import Any
 import httpx
 from servicekit.auth import mint_token
 
-from leadflow_local.stack import SERVICE_PORTS, Stack
+from leadflow_local.stack import Stack, free_port_offset
 
 
 class SmokeFailed(Exception):
     pass
-
-
-def _ephemeral_start() -> int:
-    """The first port of the kernel's ephemeral range. Service ports stay below it, so the
-    broker and PostgreSQL (which take any free port) or any client socket cannot grab a
-    service's port between our check and the service's bind."""
-    try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32_768
-
-
-def free_offset() -> int:
-    """A port offset whose service ports are all free."""
-    for _ in range(100):
-        offset = random.randrange(1_000, _ephemeral_start() - 8_010, 10)  # noqa: S311
-        try:
-            for port in (p + offset for p in SERVICE_PORTS.values()):
-                with socket.socket() as sock:
-                    sock.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return offset
-    raise SmokeFailed("no free port range for the smoke stack")
 
 
 def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
@@ -182,7 +156,7 @@ def run(data_dir: Path, timeout_s: float) -> int:
     env = {
         k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")
     }
-    stack = Stack(data_dir=data_dir, port_offset=free_offset(), env=env)
+    stack = Stack(data_dir=data_dir, port_offset=free_port_offset(), env=env)
     print(f"smoke: starting {', '.join(stack.services)} (data in {data_dir}) …", flush=True)
     started = time.monotonic()
     try:

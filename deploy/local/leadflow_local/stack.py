@@ -16,7 +16,9 @@ import contextlib
 import ctypes
 import importlib.util
 import os
+import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -47,6 +49,31 @@ SERVICE_PORTS: dict[str, int] = {
 NO_DATABASE = frozenset({"console"})
 DEFAULT_KAFKA_PORT = 9092
 DEFAULT_PG_PORT = 55432
+
+
+def _ephemeral_start() -> int:
+    """The first port of the kernel's ephemeral range. Service ports stay below it, so the
+    broker and PostgreSQL (which take any free port) or any client socket cannot grab a
+    service's port between our check and the service's bind."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
+
+
+def free_port_offset() -> int:
+    """A port offset whose service ports are all free (a second stack beside ``make run``:
+    smoke, bench, the launcher's and the journeys' tests)."""
+    for _ in range(100):
+        offset = random.randrange(1_000, _ephemeral_start() - 8_010, 10)  # noqa: S311
+        try:
+            for port in (p + offset for p in SERVICE_PORTS.values()):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return offset
+    raise RuntimeError("no free port range for a second stack")
 
 
 def _port_or_free(preferred: int, offset: int = 0) -> int:

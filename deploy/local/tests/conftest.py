@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
-import socket
 import subprocess
 import sys
 import time
@@ -13,21 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from leadflow_local.stack import SERVICE_PORTS
-
-
-def _free_offset() -> int:
-    for _ in range(50):
-        offset = random.randrange(10_000, 40_000, 10)
-        ports = [p + offset for p in SERVICE_PORTS.values()]
-        try:
-            for port in ports:
-                with socket.socket() as sock:
-                    sock.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return offset
-    raise RuntimeError("no free port range found")
+from leadflow_local.stack import SERVICE_PORTS, free_port_offset
 
 
 @dataclass
@@ -59,7 +43,7 @@ class Launcher:
 
 @pytest.fixture
 def launcher(tmp_path: Path) -> Iterator[Launcher]:
-    offset = _free_offset()
+    offset = free_port_offset()
     # Embedded defaults: no external broker or database named.
     env = {
         k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")
