@@ -26,7 +26,7 @@ class _LatencyMiddleware:
 
     A plain ASGI middleware rather than ``@app.middleware("http")``: Starlette's
     ``BaseHTTPMiddleware`` runs every request through an extra task group and a
-    streamed response copy, which cost ~8 % of ingest's CPU under load (py-spy).
+    streamed response copy.
     """
 
     def __init__(self, app: ASGIApp, runtime: Runtime) -> None:

@@ -43,10 +43,9 @@ class Settings(ServiceSettings):
     #: worker retries like any consumer. Nothing is ever accepted without being durable.
     db_pool_pre_ping: bool = False
     #: Every webhook holds a pooled connection from the replay guard until the broker
-    #: acknowledged, so the pool bounds the webhooks in flight. A pool of 5 (+5 overflow)
-    #: under 64 concurrent senders opened and closed a connection per webhook beyond the
-    #: tenth: 16 kept connections and no overflow took ~16 % more webhooks/s for ~7 MiB of
-    #: RSS (``bench.ingest_only``); webhooks beyond them wait for a connection.
+    #: acknowledged, so the pool bounds the webhooks in flight. Overflow connections are
+    #: opened and closed per webhook, so the pool keeps its connections and has no
+    #: overflow; webhooks beyond them wait for a connection (see bench/README.md).
     db_pool_size: int = Field(default=16, ge=1)
     db_pool_max_overflow: int = Field(default=0, ge=0)
     #: Consumer group of the ingest worker.

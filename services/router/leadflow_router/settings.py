@@ -25,8 +25,7 @@ class Settings(ServiceSettings):
     timer_batch_size: int = Field(default=50, ge=1)
     #: ``lead.qualified`` records routed per transaction at most (each matched team is
     #: locked once per batch; decisions are those of one-by-one handling in order).
-    #: Memory grows with it: draining a 10,000-lead backlog peaked at 145 MiB with 200
-    #: and 159 MiB with 500, for ~5 % more leads/s (``bench.router_drain``).
+    #: Memory grows with it (see bench/README.md for the trade-off measured).
     batch_max_records: int = Field(default=200, ge=1, le=2000)
     #: How long the consumer waits for records when none are buffered (a batch is
     #: handled as soon as any records are there; this bounds the wait on an idle topic).
