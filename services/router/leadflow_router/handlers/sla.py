@@ -25,11 +25,10 @@ from servicekit.events import Outgoing
 from servicekit.logging import error_text, get_logger
 from servicekit.outbox import stage
 from servicekit.runtime import Runtime
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadflow_router.adapters import timers
 from leadflow_router.adapters.records import wake_work_items
-from leadflow_router.adapters.tables import assignments
 from leadflow_router.domain.ids import work_item_id_for
 from leadflow_router.handlers import events
 from leadflow_router.handlers.decide import decide
@@ -43,18 +42,10 @@ async def breach(
     session: AsyncSession, deps: RoutingDeps, row: Row, at: datetime
 ) -> list[Outgoing]:
     """Breach one locked, overdue assignment and re-route its lead."""
-    await session.execute(
-        update(assignments)
-        .where(assignments.c.assignment_id == row["assignment_id"])
-        .values(status="breached", ended_at=at)
-    )
+    await timers.mark_breached(session, row["assignment_id"], at)
     await wake_work_items(session, row["tenant"], [row["team_id"]], at)  # a slot came free
-    earlier = await session.scalars(
-        select(assignments.c.rep_id).where(
-            assignments.c.lead_id == row["lead_id"], assignments.c.status == "breached"
-        )
-    )
-    excluded = sorted(set(earlier) | {row["rep_id"]})
+    earlier = await timers.breached_reps(session, row["lead_id"])
+    excluded = sorted(earlier | {row["rep_id"]})
     lead = Lead.model_validate(row["lead"])
     decision = await decide(session, lead, row["score"], at=at, exclude=excluded, lock=True)
     source = row["assignment_id"]
@@ -119,22 +110,10 @@ class SlaTimer:
         for _ in range(self.batch_size):
             async with self.runtime.sessions() as session, session.begin():
                 now = self.clock()
-                row = (
-                    (
-                        await session.execute(
-                            select(assignments)
-                            .where(assignments.c.status == "open", assignments.c.sla_due_at <= now)
-                            .order_by(assignments.c.sla_due_at)
-                            .limit(1)
-                            .with_for_update(skip_locked=True)
-                        )
-                    )
-                    .mappings()
-                    .first()
-                )
+                row = await timers.next_overdue_assignment(session, now)
                 if row is None:
                     break
-                await stage(session, *await breach(session, self.deps, dict(row), now))
+                await stage(session, *await breach(session, self.deps, row, now))
                 breached += 1
         if breached:
             await self.runtime.outbox.flush()

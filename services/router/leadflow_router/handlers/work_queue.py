@@ -28,11 +28,10 @@ from servicekit.events import Outgoing
 from servicekit.logging import error_text, get_logger
 from servicekit.outbox import stage
 from servicekit.runtime import Runtime
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadflow_router.adapters import timers
 from leadflow_router.adapters.records import insert_assignment, next_sequence
-from leadflow_router.adapters.tables import work_items
 from leadflow_router.domain.ids import assignment_id_for
 from leadflow_router.domain.sla import sla_due_at
 from leadflow_router.handlers import events
@@ -82,11 +81,7 @@ async def assign_item(
     )
     if row is None:
         return None
-    await session.execute(
-        update(work_items)
-        .where(work_items.c.item_id == item["item_id"])
-        .values(status="assigned", assignment_id=row["assignment_id"])
-    )
+    await timers.mark_item_assigned(session, item["item_id"], row["assignment_id"])
     return events.uncaused(
         LEAD_ASSIGNED,
         events.assigned(row),
@@ -118,16 +113,13 @@ async def attempt(
             at=at,
             credits=dict(decision.credits),
         )
-    await session.execute(
-        update(work_items)
-        .where(work_items.c.item_id == item["item_id"])
-        .values(
-            attempts=work_items.c.attempts + 1,
-            next_attempt_at=at + timedelta(seconds=deps.retry_backoff_s),
-            reason=decision.failure or item["reason"],
-            team_id=decision.team_id,
-            candidates=[c.model_dump(mode="json") for c in decision.candidates],
-        )
+    await timers.postpone_item(
+        session,
+        item["item_id"],
+        next_attempt_at=at + timedelta(seconds=deps.retry_backoff_s),
+        reason=decision.failure or item["reason"],
+        team_id=decision.team_id,
+        candidates=[c.model_dump(mode="json") for c in decision.candidates],
     )
     return None
 
@@ -151,25 +143,10 @@ class WorkQueueTimer:
         for _ in range(self.batch_size):
             async with self.runtime.sessions() as session, session.begin():
                 now = self.clock()
-                item = (
-                    (
-                        await session.execute(
-                            select(work_items)
-                            .where(
-                                work_items.c.status == "waiting",
-                                work_items.c.next_attempt_at <= now,
-                            )
-                            .order_by(work_items.c.created_at, work_items.c.item_id)
-                            .limit(1)
-                            .with_for_update(skip_locked=True)
-                        )
-                    )
-                    .mappings()
-                    .first()
-                )
+                item = await timers.next_due_item(session, now)
                 if item is None:
                     break
-                outgoing = await attempt(session, self.deps, dict(item), now)
+                outgoing = await attempt(session, self.deps, item, now)
                 if outgoing is not None:
                     await stage(session, outgoing)
                     routed += 1
