@@ -22,7 +22,6 @@ from leadflow_contracts import derived_event_id
 from leadflow_contracts.lead import Lead
 from leadflow_contracts.topics import LEAD_REASSIGNED, LEAD_ROUTING_FAILED, LEAD_SLA_BREACHED
 from servicekit.events import Outgoing
-from servicekit.logging import error_text, get_logger
 from servicekit.outbox import stage
 from servicekit.runtime import Runtime
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,8 +32,8 @@ from leadflow_router.domain.ids import work_item_id_for
 from leadflow_router.handlers import events
 from leadflow_router.handlers.decide import decide
 from leadflow_router.handlers.outcome import RoutingDeps, record_decision
+from leadflow_router.handlers.ticking import tick_forever
 
-log = get_logger(__name__)
 Row = dict[str, Any]
 
 
@@ -120,11 +119,7 @@ class SlaTimer:
         return breached
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("SLA tick failed; will retry", error=error_text(exc))
-            await asyncio.sleep(self.interval_s)
+        await tick_forever(self.tick, self._wait, "SLA tick failed; will retry")
+
+    async def _wait(self) -> None:
+        await asyncio.sleep(self.interval_s)

@@ -25,7 +25,6 @@ from leadflow_contracts.lead import Lead
 from leadflow_contracts.routing import Candidate
 from leadflow_contracts.topics import LEAD_ASSIGNED
 from servicekit.events import Outgoing
-from servicekit.logging import error_text, get_logger
 from servicekit.outbox import stage
 from servicekit.runtime import Runtime
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,8 +36,8 @@ from leadflow_router.domain.sla import sla_due_at
 from leadflow_router.handlers import events
 from leadflow_router.handlers.decide import decide
 from leadflow_router.handlers.outcome import RoutingDeps
+from leadflow_router.handlers.ticking import tick_forever
 
-log = get_logger(__name__)
 Row = dict[str, Any]
 
 
@@ -156,13 +155,10 @@ class WorkQueueTimer:
         return routed
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("work-queue tick failed; will retry", error=error_text(exc))
-            self._poked.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._poked.wait(), self.interval_s)
+        await tick_forever(self.tick, self._wait, "work-queue tick failed; will retry")
+
+    async def _wait(self) -> None:
+        """The interval, cut short by a ``poke`` made while it runs."""
+        self._poked.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._poked.wait(), self.interval_s)
