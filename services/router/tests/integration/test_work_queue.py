@@ -166,7 +166,7 @@ async def test_a_returning_rep_gets_the_waiting_item_and_a_claimed_one_is_assign
 
     async def queue_empty() -> bool:
         response = client.get(f"/v1/tenants/{slug}/work-queue", headers=kit.manager)
-        return response.json() == []
+        return bool(response.json() == [])
 
     await eventually(queue_empty, what="an empty work queue")
     history = client.get(
