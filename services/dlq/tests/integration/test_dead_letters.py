@@ -1,14 +1,17 @@
 """Capture, inspect, replay and discard against a real broker and PostgreSQL.
 
-One service start covers the whole operator scenario (group joins are slow).
+Every test starts the service with the same poison records dead-lettered (``seeded``);
+replay, discard and their audit records depend on each other, so they are one test.
 """
 
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
+import pytest
 from leadflow_contracts import REGISTRY
 from leadflow_contracts import headers as h
 from leadflow_contracts.topics import CONFIG_CHANGED, LEAD_QUALIFIED, LEAD_RECEIVED
@@ -16,15 +19,31 @@ from servicekit.errors import InvalidMessage
 from servicekit.testing.helpers import TopicReader, eventually
 
 NOT_UTF8 = b"\xff\xfe\x00garbage"
+#: One poison per registry topic, the duplicate stored once, and two non-envelope values.
+EXPECTED = len(REGISTRY) + 2
 
 
-def headers_of(record: Any) -> dict[str, bytes]:
-    return dict(record.headers)
+@dataclass
+class Seeded:
+    """The dead letters every test starts from and the ids a test needs to reach them."""
+
+    tenant: str
+    other: str
+    star: dict[str, str]
+    originals: dict[str, Any]
+    items: list[dict[str, Any]]
+    qualified: dict[str, Any]
+
+    async def detail(self, dlq: Any, error: str) -> dict[str, Any]:
+        [item] = await dlq.list(self.star, error=error)
+        response = await dlq.http.get(f"/v1/dead-letters/{item['id']}", headers=self.star)
+        assert response.status_code == 200, response.text
+        detail: dict[str, Any] = response.json()
+        return detail
 
 
-async def test_poison_records_end_pending_and_operators_replay_or_discard_them(
-    dlq: Any, unique: str
-) -> None:
+@pytest.fixture
+async def seeded(dlq: Any, unique: str) -> Seeded:
     tenant, other = f"acme-{unique}", f"other-{unique}"
     star = dlq.token(["*"])
     # One poison per consuming topic, each with the headers its producer wrote.
@@ -54,35 +73,41 @@ async def test_poison_records_end_pending_and_operators_replay_or_discard_them(
     text = dlq.failed_record(dlq.topic(LEAD_RECEIVED), 91, b"k", b"plain text, not JSON", [])
     await dlq.dead_letter(text, InvalidMessage("not json"), group="grp")
 
-    expected = len(REGISTRY) + 2
-
     async def all_stored() -> list[dict[str, Any]]:
         items = await dlq.list(star, limit=100)
-        return items if len(items) >= expected else []
+        return items if len(items) >= EXPECTED else []
 
-    items = await eventually(all_stored, what="every dead letter stored")
+    await eventually(all_stored, what="every dead letter stored")
     items = await dlq.list(star, limit=100)
-    assert len(items) == expected, "the duplicate was stored once"
-    assert {i["status"] for i in items} == {"pending"}
-
-    # Context of a poison record.
     [qualified] = await dlq.list(star, topic=LEAD_QUALIFIED.name)
+    return Seeded(tenant, other, star, originals, items, qualified)
+
+
+async def test_every_poison_is_stored_pending_and_a_duplicate_once(seeded: Seeded) -> None:
+    assert len(seeded.items) == EXPECTED, "the duplicate was stored once"
+    assert {i["status"] for i in seeded.items} == {"pending"}
+
+
+async def test_a_dead_letter_keeps_the_context_of_its_poison_record(
+    dlq: Any, seeded: Seeded
+) -> None:
+    qualified = seeded.qualified
     assert qualified["original_topic"] == dlq.topic(LEAD_QUALIFIED)
     assert qualified["original_partition"] == 0
-    assert qualified["original_offset"] == originals[LEAD_QUALIFIED.name].offset
+    assert qualified["original_offset"] == seeded.originals[LEAD_QUALIFIED.name].offset
     assert qualified["consumer_group"] == "grp"
     assert qualified["exception_class"] == "servicekit.errors.InvalidMessage"
     assert qualified["exception_message"] == f"bad {LEAD_QUALIFIED.name}"
     assert qualified["attempts"] == 1
-    assert qualified["tenant_id"] == tenant
-    value = orjson.loads(originals[LEAD_QUALIFIED.name].value)
+    assert qualified["tenant_id"] == seeded.tenant
+    value = orjson.loads(seeded.originals[LEAD_QUALIFIED.name].value)
     assert qualified["event_id"] == value["event_id"]
     assert qualified["first_failed_at"]
     assert qualified["last_failed_at"]
 
-    # Non-envelope values are stored and shown; only '*' operators see them.
-    [raw] = await dlq.list(star, error="boom")
-    detail = (await dlq.http.get(f"/v1/dead-letters/{raw['id']}", headers=star)).json()
+
+async def test_a_value_that_is_not_utf8_is_shown_as_base64(dlq: Any, seeded: Seeded) -> None:
+    detail = await seeded.detail(dlq, "boom")
     assert detail["value"]["encoding"] == "base64"
     assert base64.b64decode(detail["value"]["data"]) == NOT_UTF8
     assert detail["value_problem"] == "the value is not UTF-8 text"
@@ -91,8 +116,10 @@ async def test_poison_records_end_pending_and_operators_replay_or_discard_them(
     assert detail["exception_message"] == "boom\ufffd", "NUL cannot be stored; replaced"
     assert "ValueError: boom" in detail["stacktrace"]
     assert {"key": "x-nul", "value": "YQBi", "encoding": "base64"} in detail["headers"]
-    [plain] = await dlq.list(star, error="not json")
-    detail = (await dlq.http.get(f"/v1/dead-letters/{plain['id']}", headers=star)).json()
+
+
+async def test_a_value_that_is_not_json_is_shown_as_text(dlq: Any, seeded: Seeded) -> None:
+    detail = await seeded.detail(dlq, "not json")
     assert detail["value"] == {
         "encoding": "utf-8",
         "data": "plain text, not JSON",
@@ -101,20 +128,31 @@ async def test_poison_records_end_pending_and_operators_replay_or_discard_them(
     }
     assert detail["value_problem"].startswith("the value is not JSON")
 
-    # Tenant scoping and roles.
-    mine = await dlq.list(dlq.token([tenant]), limit=100)
+
+async def test_operators_see_only_their_tenants_dead_letters(dlq: Any, seeded: Seeded) -> None:
+    mine = await dlq.list(dlq.token([seeded.tenant]), limit=100)
     assert len(mine) == len(REGISTRY)
-    assert await dlq.list(dlq.token([other])) == []
-    unseen = await dlq.http.get(f"/v1/dead-letters/{raw['id']}", headers=dlq.token([tenant]))
+    assert await dlq.list(dlq.token([seeded.other])) == []
+    # A value with no tenant (not an envelope) is for '*' operators only.
+    [raw] = await dlq.list(seeded.star, error="boom")
+    unseen = await dlq.http.get(f"/v1/dead-letters/{raw['id']}", headers=dlq.token([seeded.tenant]))
     assert unseen.status_code == 404
-    viewer = await dlq.http.get("/v1/dead-letters", headers=dlq.token([tenant], role="viewer"))
-    assert viewer.status_code == 403
     other_replay = await dlq.http.post(
-        f"/v1/dead-letters/{qualified['id']}:replay", headers=dlq.token([other])
+        f"/v1/dead-letters/{seeded.qualified['id']}:replay", headers=dlq.token([seeded.other])
     )
     assert other_replay.status_code == 404
 
-    # Metrics: received by topic and exception class, pending depth.
+
+async def test_a_viewer_may_not_list_dead_letters(dlq: Any, seeded: Seeded) -> None:
+    viewer = await dlq.http.get(
+        "/v1/dead-letters", headers=dlq.token([seeded.tenant], role="viewer")
+    )
+    assert viewer.status_code == 403
+
+
+async def test_metrics_count_records_by_topic_and_exception_and_pending_depth(
+    dlq: Any, seeded: Seeded
+) -> None:
     metrics = (await dlq.http.get("/metrics")).text
     assert (
         f'dlq_records_total{{exception_class="servicekit.errors.InvalidMessage",'
@@ -122,11 +160,16 @@ async def test_poison_records_end_pending_and_operators_replay_or_discard_them(
     )
     assert f'dlq_pending_records{{original_topic="{LEAD_QUALIFIED.name}"}} 1.0' in metrics
 
-    # Replay twice: the original key, value and headers plus the replay marks.
-    token = dlq.token([tenant], sub="alice")
+
+async def test_replays_carry_the_original_then_discard_is_final_and_all_is_audited(
+    dlq: Any, seeded: Seeded
+) -> None:
+    qualified = seeded.qualified
+    token = dlq.token([seeded.tenant], sub="alice")
     async with TopicReader(
         dlq.settings.kafka_bootstrap_servers, dlq.topic(LEAD_QUALIFIED), dlq.topic(CONFIG_CHANGED)
     ) as reader:
+        # Replay twice: the original key, value and headers plus the replay marks.
         for count in (1, 2):
             replay = await dlq.http.post(
                 f"/v1/dead-letters/{qualified['id']}:replay", headers=token
@@ -138,7 +181,7 @@ async def test_poison_records_end_pending_and_operators_replay_or_discard_them(
             lambda rs: sum(r.topic == dlq.topic(LEAD_QUALIFIED) for r in rs) == 2,
             what="two replays",
         )
-        original = originals[LEAD_QUALIFIED.name]
+        original = seeded.originals[LEAD_QUALIFIED.name]
         replays = [r for r in reader.records if r.topic == dlq.topic(LEAD_QUALIFIED)]
         for count, record in enumerate(replays, start=1):
             assert record.key == original.key
@@ -186,16 +229,18 @@ async def test_poison_records_end_pending_and_operators_replay_or_discard_them(
         assert {c["entity_id"] for c in audited} == {qualified["id"]}
         assert audited[-1]["after"]["reason"] == "fixed upstream"
 
-    # Bulk replay is bounded (server max 3) and reports how many.
+
+async def test_bulk_replay_is_bounded_and_reports_how_many(dlq: Any, seeded: Seeded) -> None:
+    # The server's maximum is 3 (the dlq settings fixture).
     bulk = await dlq.http.post(
-        "/v1/dead-letters:replay", headers=star, json={"status": "pending", "limit": 50}
+        "/v1/dead-letters:replay", headers=seeded.star, json={"status": "pending", "limit": 50}
     )
     assert bulk.status_code == 200, bulk.text
     assert bulk.json()["replayed"] == 3
     assert bulk.json()["more"] is True
-    assert len(await dlq.list(star, status="replayed", limit=100)) == 3
-    pending = await dlq.list(star, status="pending", limit=100)
-    assert len(pending) == expected - 1 - 3
+    assert len(await dlq.list(seeded.star, status="replayed", limit=100)) == 3
+    pending = await dlq.list(seeded.star, status="pending", limit=100)
+    assert len(pending) == EXPECTED - 3
     metrics = (await dlq.http.get("/metrics")).text
     depth = sum(
         float(line.rsplit(" ", 1)[1])
