@@ -31,7 +31,7 @@ from leadflow_local.stack import Stack
 from servicekit.auth import mint_token
 from servicekit.events import new_envelope
 
-from bench.drain import Drain, arguments, run_drain
+from bench.drain import Drain, arguments, on_topic, run_drain
 from bench.provision import provision_router
 
 
@@ -68,7 +68,7 @@ def provision(stack: Stack, slug: str) -> None:
         provision_router(http, stack.url("router"), slug)
 
 
-ROUTER = Drain("router", LEAD_QUALIFIED, LEAD_ASSIGNED.name, qualified, provision)
+ROUTER = Drain("router", LEAD_QUALIFIED, on_topic(LEAD_ASSIGNED.name), qualified, provision)
 
 
 def main() -> int:

@@ -29,7 +29,7 @@ from leadflow_contracts.lead import Lead
 from leadflow_contracts.topics import LEAD_CREATED, LEAD_SCORED
 from servicekit.events import new_envelope
 
-from bench.drain import Drain, arguments, run_drain
+from bench.drain import Drain, arguments, on_topic, run_drain
 
 TITLES = ["CEO", "VP Sales", "Head of Marketing", "Engineer", "Intern", None]
 EMAILS = ["corp{n}.example.com", "gmail.com", "bench-{n}.example.org"]
@@ -64,7 +64,7 @@ def created(slug: str, run: str, i: int) -> Envelope[Any]:
     )
 
 
-SCORING = Drain("scoring", LEAD_CREATED, LEAD_SCORED.name, created)
+SCORING = Drain("scoring", LEAD_CREATED, on_topic(LEAD_SCORED.name), created)
 
 
 def main() -> int:
