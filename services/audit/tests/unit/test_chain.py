@@ -134,16 +134,18 @@ def test_numbers_hash_the_same_after_a_jsonb_round_trip(value: float) -> None:
     assert canonical_json(sent) == canonical_json(stored)
 
 
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00")),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
-    ),
-    max_leaves=10,
-)
+def _json(scalars: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    text = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"))
+    return st.recursive(
+        st.none() | st.booleans() | st.integers() | text | scalars,
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+        ),
+        max_leaves=12,
+    )
+
+
+json_values = _json(st.nothing())
 
 
 @given(st.dictionaries(st.text(max_size=5), json_values, max_size=5))
@@ -170,17 +172,8 @@ def _reference_canonical(r: ChainRow) -> bytes:
     return text.encode("utf-8")
 
 
-any_json = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.integers(min_value=2**63, max_value=2**80)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00")),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
-    ),
-    max_leaves=12,
+any_json = _json(
+    st.integers(min_value=2**63, max_value=2**80) | st.floats(allow_nan=False, allow_infinity=False)
 )
 
 
