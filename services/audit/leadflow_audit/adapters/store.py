@@ -30,7 +30,8 @@ from typing import Any
 
 import orjson
 import psycopg
-from sqlalchemy import Row, func, select, text
+from servicekit.db import uuid_array
+from sqlalchemy import Row, any_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from leadflow_audit.adapters.projection import project, replace_all, stage_event_of
@@ -134,7 +135,11 @@ class EventStore:
         async with self._sessions() as session, session.begin():
             await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": APPEND_LOCK_ID})
             ids = list({e.event_id for e in events})
-            known = set(await session.scalars(select(_e.c.event_id).where(_e.c.event_id.in_(ids))))
+            known = set(
+                await session.scalars(
+                    select(_e.c.event_id).where(_e.c.event_id == any_(uuid_array("ids", ids)))
+                )
+            )
             fresh = new_in_order(list(events), known)
             if fresh:
                 await self._insert(session, fresh)
