@@ -21,7 +21,13 @@ from pathlib import Path
 import psutil
 
 
-def _postgres_processes() -> list[psutil.Process]:
+def _postgres_processes(postmaster: int | None = None) -> list[psutil.Process]:
+    """The server ``postmaster`` and its backends, or every PostgreSQL process."""
+    if postmaster is not None:
+        with contextlib.suppress(psutil.Error):
+            server = psutil.Process(postmaster)
+            return [server, *server.children()]
+        return []
     found = []
     for proc in psutil.process_iter(["name"]):
         if proc.info["name"] in ("postgres", "postmaster"):
@@ -39,9 +45,12 @@ def _cpu_s(proc: psutil.Process, *, reaped_children: bool = False) -> float:
 
 @dataclass
 class CpuMeter:
-    """``groups``: name → pid of a process measured alone (services, broker)."""
+    """``groups``: name → pid of a process measured alone (services, broker);
+    ``postmaster``: the stack's own PostgreSQL (else every PostgreSQL on the machine,
+    which on a shared machine includes other people's servers)."""
 
     groups: dict[str, int]
+    postmaster: int | None = None
     _start: dict[str, dict[int, float]] = field(default_factory=dict)
     _machine_start: dict[str, float] = field(default_factory=dict)
 
@@ -49,7 +58,7 @@ class CpuMeter:
         procs: dict[str, list[psutil.Process]] = {
             name: [psutil.Process(pid)] for name, pid in self.groups.items()
         }
-        procs["postgres"] = _postgres_processes()
+        procs["postgres"] = _postgres_processes(self.postmaster)
         procs["load generator"] = [psutil.Process(os.getpid())]
         postgres = {proc.pid for proc in procs["postgres"]}
         sample: dict[str, dict[int, float]] = {}

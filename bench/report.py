@@ -12,7 +12,7 @@ import orjson
 TARGETS = {
     "ingest_per_s": 2500,
     "pipeline_per_s": 1000,
-    "p99_at_200_ms": 250,
+    "p99_at_100_ms": 250,
     "rss_mib": 150,
 }
 
@@ -32,8 +32,16 @@ def markdown(results: dict[str, Any]) -> str:
     ceiling = results["ceiling"]["records_per_second"]
     ingest = results["ingest"]
     pipeline = results["pipeline"]
-    fixed = results["fixed_rate"]
     loss = results["zero_loss"]
+    at_fixed_rates = [
+        (
+            f"e2e latency at {fixed['offered_per_s']}/s p50 / p95 / p99",
+            " / ".join(_ms(fixed["e2e_latency_s"][k]) for k in ("p50", "p95", "p99")),
+            "",
+            f"p99 ≤ {TARGETS['p99_at_100_ms']} ms" if fixed["offered_per_s"] == 100 else "",
+        )
+        for fixed in results["fixed_rates"]
+    ]
     rows = [
         ("broker relay ceiling (4 hops)", f"{ceiling:,.0f} rec/s", "1.00", "-"),
         (
@@ -66,12 +74,7 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             "",
         ),
-        (
-            f"e2e latency at {fixed['offered_per_s']}/s p50 / p95 / p99",
-            " / ".join(_ms(fixed["e2e_latency_s"][k]) for k in ("p50", "p95", "p99")),
-            "",
-            f"p99 ≤ {TARGETS['p99_at_200_ms']} ms",
-        ),
+        *at_fixed_rates,
         (
             "audit lag at window end / after drain",
             f"{pipeline['audit_lag_at_window_end']:.0f} / {pipeline['audit_lag_after_drain']:.0f}",
@@ -96,12 +99,14 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def cpu_table(cpu: dict[str, Any]) -> str:
-    """CPU per accepted lead during the sustained window, most expensive first."""
+def cpu_table(
+    cpu: dict[str, Any], window: str = "the sustained window", leads: str = "accepted"
+) -> str:
+    """CPU per lead during a measurement window, most expensive first."""
     groups = sorted(cpu["groups"].items(), key=lambda item: -item[1]["cpu_s"])
     total = sum(g["ms_per_lead"] for _, g in groups)
     lines = [
-        f"CPU in the sustained window ({cpu['leads']} accepted, machine "
+        f"CPU in {window} ({cpu['leads']} {leads}, machine "
         f"{cpu['machine_busy']:.0%} busy, of which {cpu.get('machine_steal', 0):.0%} stolen "
         f"by the hypervisor and {cpu.get('machine_irq', 0):.0%} interrupts):",
         "",
@@ -131,8 +136,9 @@ def plot(results: dict[str, Any], path: Path) -> None:
     left.set_title("leads assigned per second (sustained phase)")
     left.set_xlabel("seconds since start")
     right.set_title("end-to-end latency percentiles")
-    for label in ("fixed_rate", "pipeline"):
-        p = results[label]["e2e_latency_s"]
+    series = [(f"{f['offered_per_s']}/s offered", f) for f in results["fixed_rates"]]
+    for label, phase in [*series, ("max load", results["pipeline"])]:
+        p = phase["e2e_latency_s"]
         values = [p[k] * 1000 if p[k] is not None else 0 for k in ("p50", "p95", "p99")]
         right.plot(["p50", "p95", "p99"], values, marker="o", label=label)
     right.set_ylabel("ms")

@@ -133,21 +133,25 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     stop_watching = asyncio.Event()
     watch = asyncio.create_task(watcher.run(stop_watching))
 
-    print(f"latency: {args.fixed_rate}/s offered for {args.fixed_seconds}s …", flush=True)
-    fixed = sign_requests(tenant.secret, args.fixed_rate * args.fixed_seconds, run + "f")
-    fixed_result = await open_loop(tenant.webhook_url, fixed, args.fixed_rate)
-    missing = await watcher.wait_for(set(fixed_result.lead_ids.values()), 120)
-    results["fixed_rate"] = {
-        "offered_per_s": args.fixed_rate,
-        "accepted": fixed_result.accepted,
-        "statuses": fixed_result.statuses,
-        "e2e_latency_s": percentiles(_latencies(fixed_result, watcher)),
-        "not_assigned": len(missing),
-    }
+    results["fixed_rates"] = []
+    for rate in args.fixed_rates:
+        print(f"latency: {rate}/s offered for {args.fixed_seconds}s …", flush=True)
+        fixed = sign_requests(tenant.secret, rate * args.fixed_seconds, f"{run}f{rate}")
+        fixed_result = await open_loop(tenant.webhook_url, fixed, rate)
+        missing = await watcher.wait_for(set(fixed_result.lead_ids.values()), 120)
+        results["fixed_rates"].append(
+            {
+                "offered_per_s": rate,
+                "accepted": fixed_result.accepted,
+                "statuses": fixed_result.statuses,
+                "e2e_latency_s": percentiles(_latencies(fixed_result, watcher)),
+                "not_assigned": len(missing),
+            }
+        )
 
     print(f"pipeline: max load for {args.sustained_seconds}s …", flush=True)
     sustained = sign_requests(tenant.secret, args.sustained_max_requests, run + "s")
-    cpu = CpuMeter(_measured_pids(stack))
+    cpu = CpuMeter(_measured_pids(stack), postmaster=stack.postgres.pid if stack.postgres else None)
     spies = []
     if args.profile_dir:
         args.profile_dir.mkdir(parents=True, exist_ok=True)
@@ -183,9 +187,10 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         "audit_lag_at_window_end": audit_lag_at_end,
         "audit_lag_after_drain": _audit_lag(urls["audit"]),
     }
+    fixed_rates = results["fixed_rates"]
     results["zero_loss"] = {
-        "accepted": fixed_result.accepted + sustained_result.accepted,
-        "not_assigned": len(missing) + results["fixed_rate"]["not_assigned"],
+        "accepted": sum(f["accepted"] for f in fixed_rates) + sustained_result.accepted,
+        "not_assigned": len(missing) + sum(f["not_assigned"] for f in fixed_rates),
         "assigned_twice": watcher.duplicates,
     }
     results["timeline"] = {"started": started, "assigned_at": watcher.timeline}
@@ -199,10 +204,22 @@ def main() -> int:
     parser.add_argument("--sustained-seconds", type=int, default=60)
     parser.add_argument("--sustained-max-requests", type=int, default=200_000)
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--fixed-rate", type=int, default=200)
+    parser.add_argument(
+        "--fixed-rates",
+        type=lambda text: [int(r) for r in text.split(",")],
+        default=[100, 200],
+        help="offered rates (leads/s, comma-separated) for the end-to-end latency phases",
+    )
     parser.add_argument("--fixed-seconds", type=int, default=20)
     parser.add_argument("--ceiling-records", type=int, default=20_000)
     parser.add_argument("--drain-seconds", type=int, default=300)
+    parser.add_argument(
+        "--replicas",
+        type=lambda text: {k: int(n) for k, n in (p.split("=") for p in text.split(",") if p)},
+        default={},
+        help="processes per service in its consumer group, e.g. scoring=2,router=2 "
+        "(scale-out; on 2 cores the replicas share the same CPUs)",
+    )
     parser.add_argument(
         "--profile-dir",
         type=Path,
@@ -212,7 +229,9 @@ def main() -> int:
     args = parser.parse_args()
     env = dict(os.environ) | {"LEADFLOW_LOG_LEVEL": "WARNING"}
     data_dir = Path(tempfile.mkdtemp(prefix="leadflow-bench-"))
-    stack = Stack(data_dir=data_dir, port_offset=free_port_offset(), env=env)
+    stack = Stack(
+        data_dir=data_dir, port_offset=free_port_offset(), env=env, replicas=args.replicas
+    )
     print(f"starting the stack (data and logs in {data_dir}) …", flush=True)
     stack.start()
     sampler = RssSampler({s.name: s.process.pid for s in stack.running})

@@ -9,6 +9,7 @@ one, which would act on fields whose meaning the consumer does not know.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from typing import Any
@@ -49,12 +50,30 @@ def read_envelope(
     Raises ``UnknownSchemaVersion`` for a version this consumer cannot read and
     pydantic's ``ValidationError`` for a record that does not fit its version.
     """
-    known = UPCASTERS if upcasters is None else upcasters
     model = Envelope[spec.payload]  # type: ignore[name-defined]
+    return _read(spec, lambda: model.model_validate_json(value), lambda: _loads(value), upcasters)
+
+
+def read_envelope_document(
+    spec: TopicSpec, document: Any, upcasters: dict[tuple[str, int], Upcaster] | None = None
+) -> Envelope[Any]:
+    """``read_envelope`` of a record's value already parsed from JSON (a consumer that
+    needs the document itself parses it once)."""
+    model = Envelope[spec.payload]  # type: ignore[name-defined]
+    return _read(spec, lambda: model.model_validate(document), lambda: document, upcasters)
+
+
+def _read(
+    spec: TopicSpec,
+    validate: Callable[[], Envelope[Any]],
+    raw: Callable[[], Any],
+    upcasters: dict[tuple[str, int], Upcaster] | None,
+) -> Envelope[Any]:
+    known = UPCASTERS if upcasters is None else upcasters
     try:
-        envelope: Envelope[Any] = model.model_validate_json(value)
+        envelope = validate()
     except ValidationError:
-        peeked = _peek_version(value)
+        peeked = _peek_version(raw())
         if peeked is None or peeked == spec.schema_version:
             raise  # not a version question: the record does not fit its contract
         version = peeked
@@ -68,19 +87,23 @@ def read_envelope(
             f"(it reads {', '.join(map(str, readable_versions(spec, known)))}); "
             "upgrade the consumer, then replay this record from the DLQ"
         )
-    raw: dict[str, Any] = json.loads(value)
+    upcast: dict[str, Any] = copy.deepcopy(raw())
     while version < spec.schema_version:
-        raw = known[(spec.event_type, version)](raw)
+        upcast = known[(spec.event_type, version)](upcast)
         version += 1
-        raw["schema_version"] = version
-    upcast: Envelope[Any] = model.model_validate(raw)
-    return upcast
+        upcast["schema_version"] = version
+    model = Envelope[spec.payload]  # type: ignore[name-defined]
+    result: Envelope[Any] = model.model_validate(upcast)
+    return result
 
 
-def _peek_version(value: bytes) -> int | None:
+def _loads(value: bytes) -> Any:
     try:
-        raw = json.loads(value)
+        return json.loads(value)
     except ValueError:
         return None
+
+
+def _peek_version(raw: Any) -> int | None:
     version = raw.get("schema_version") if isinstance(raw, dict) else None
     return version if isinstance(version, int) and not isinstance(version, bool) else None

@@ -5,11 +5,12 @@ The delivery rules themselves live in one place, ``servicekit.engine``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from leadflow_contracts import Envelope, TopicSpec
-from leadflow_contracts.versions import UnknownSchemaVersion, read_envelope
+from leadflow_contracts.versions import UnknownSchemaVersion, read_envelope, read_envelope_document
 from pydantic import ValidationError
 
 from servicekit.errors import InvalidMessage
@@ -29,8 +30,17 @@ class RetryPolicy:
 def parse_envelope(spec: TopicSpec, value: bytes | None) -> Envelope[Any]:
     if value is None:
         raise InvalidMessage("record has no value (tombstone)")
+    return _checked(spec, lambda: read_envelope(spec, value))
+
+
+def parse_envelope_document(spec: TopicSpec, document: Any) -> Envelope[Any]:
+    """``parse_envelope`` of a record value the consumer has parsed from JSON already."""
+    return _checked(spec, lambda: read_envelope_document(spec, document))
+
+
+def _checked(spec: TopicSpec, read: Callable[[], Envelope[Any]]) -> Envelope[Any]:
     try:
-        envelope = read_envelope(spec, value)
+        envelope = read()
     except ValidationError as exc:
         raise InvalidMessage(f"not a valid {spec.event_type} envelope: {exc}") from exc
     except UnknownSchemaVersion as exc:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Collection
+from typing import Any
+
 import psycopg
 from psycopg import sql
-from sqlalchemy import text
+from sqlalchemy import BindParameter, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -43,6 +48,13 @@ def create_engine(
         pool_pre_ping=pre_ping,
         hide_parameters=True,
     )
+
+
+def uuid_array(name: str, values: Collection[uuid.UUID]) -> BindParameter[Any]:
+    """One ``uuid[]`` parameter (``column == any_(uuid_array(...))``): the statement's text
+    is the same for any number of ids, so psycopg prepares it once per connection, where an
+    ``IN`` list makes one text (and one parse) per list length."""
+    return bindparam(name, list(values), type_=ARRAY(UUID(as_uuid=True)))
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Row, delete, select
+from servicekit.db import uuid_array
+from sqlalchemy import Row, any_, delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -69,7 +70,9 @@ async def project(session: AsyncSession, events: Sequence[StageEvent | None]) ->
     if not stage_events:
         return
     lead_ids = list({e.lead_id for e in stage_events})
-    rows = await session.execute(select(_s).where(_s.c.lead_id.in_(lead_ids)))
+    rows = await session.execute(
+        select(_s).where(_s.c.lead_id == any_(uuid_array("ids", lead_ids)))
+    )
     current = {row.lead_id: _status(row) for row in rows}
     updated = fold(stage_events, into=current)
     await _upsert(session, [updated[lead_id] for lead_id in lead_ids])

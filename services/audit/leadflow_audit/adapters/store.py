@@ -21,13 +21,17 @@ batch is retried).
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select, text
+import orjson
+import psycopg
+from servicekit.db import uuid_array
+from sqlalchemy import Row, any_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from leadflow_audit.adapters.projection import project, replace_all, stage_event_of
@@ -71,6 +75,55 @@ def _chain_row(row: Row[Any]) -> ChainRow:
     )
 
 
+_COLUMNS = (
+    "position",
+    "event_id",
+    "event_type",
+    "tenant_id",
+    "lead_id",
+    "correlation_id",
+    "trace_id",
+    "occurred_at",
+    "recorded_at",
+    "envelope",
+    "prev_hash",
+    "row_hash",
+)
+_COPY = f"COPY events ({', '.join(_COLUMNS)}) FROM STDIN"
+
+
+def _json_text(document: Any) -> str:
+    try:
+        return orjson.dumps(document).decode()
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits
+        return json.dumps(document, ensure_ascii=False)
+
+
+async def _copy_rows(session: AsyncSession, linked: Sequence[StoredRow]) -> None:
+    """One COPY for the batch's rows, on the session's connection (same transaction)."""
+    connection = await (await session.connection()).get_raw_connection()
+    driver: psycopg.AsyncConnection[Any] = connection.driver_connection  # type: ignore[assignment]
+    async with driver.cursor() as cursor, cursor.copy(_COPY) as copy:
+        for s in linked:
+            r = s.row
+            await copy.write_row(
+                (
+                    r.position,
+                    r.event_id,
+                    r.event_type,
+                    r.tenant_id,
+                    r.lead_id,
+                    r.correlation_id,
+                    r.trace_id,
+                    r.occurred_at,
+                    r.recorded_at,
+                    _json_text(r.envelope),
+                    s.prev_hash,
+                    s.row_hash,
+                )
+            )
+
+
 class EventStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -82,7 +135,11 @@ class EventStore:
         async with self._sessions() as session, session.begin():
             await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": APPEND_LOCK_ID})
             ids = list({e.event_id for e in events})
-            known = set(await session.scalars(select(_e.c.event_id).where(_e.c.event_id.in_(ids))))
+            known = set(
+                await session.scalars(
+                    select(_e.c.event_id).where(_e.c.event_id == any_(uuid_array("ids", ids)))
+                )
+            )
             fresh = new_in_order(list(events), known)
             if fresh:
                 await self._insert(session, fresh)
@@ -105,26 +162,7 @@ class EventStore:
             head or GENESIS_HASH,
             [e.at(p, recorded_at) for e, p in zip(fresh, positions, strict=True)],
         )
-        await session.execute(
-            _e.insert(),
-            [
-                {
-                    "position": s.row.position,
-                    "event_id": s.row.event_id,
-                    "event_type": s.row.event_type,
-                    "tenant_id": s.row.tenant_id,
-                    "lead_id": s.row.lead_id,
-                    "correlation_id": s.row.correlation_id,
-                    "trace_id": s.row.trace_id,
-                    "occurred_at": s.row.occurred_at,
-                    "recorded_at": s.row.recorded_at,
-                    "envelope": s.row.envelope,
-                    "prev_hash": s.prev_hash,
-                    "row_hash": s.row_hash,
-                }
-                for s in linked
-            ],
-        )
+        await _copy_rows(session, linked)
 
     async def stored_rows(self, session: AsyncSession) -> AsyncIterator[tuple[StoredRow, Row[Any]]]:
         """Every row in position order, page by page (keyset on position), up to the head

@@ -24,15 +24,18 @@ any hash chain without an external anchor).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+
+import orjson
 
 GENESIS_HASH = "0" * 64
 
@@ -51,6 +54,9 @@ class ChainRow:
     occurred_at: datetime
     recorded_at: datetime
     envelope: Mapping[str, Any]
+    #: Not hashed: the envelope is ``normalize_json``'s output already and holds no
+    #: non-integral float, so it is serialized as it is (no second walk).
+    plain_envelope: bool = field(default=False, compare=False)
 
 
 def _timestamp(value: datetime) -> str:
@@ -59,34 +65,41 @@ def _timestamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def normalize_json(value: Any) -> Any:
-    """``value`` with numbers in the form ``jsonb`` returns them (see module docstring)."""
+def normalize_json(value: Any, floats: list[float] | None = None) -> Any:
+    """``value`` with numbers in the form ``jsonb`` returns them (see module docstring);
+    the non-integral floats met are appended to ``floats`` when given."""
     kind = type(value)  # exact types first: this walks every event's envelope on append
     if kind is str:
         if "\x00" in value:
             raise ValueError("JSON strings with NUL characters cannot be stored")
         return value
     if kind is dict:
-        return {str(k): normalize_json(v) for k, v in value.items()}
+        return {str(k): normalize_json(v, floats) for k, v in value.items()}
     if kind is int or kind is bool or value is None:
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError("NaN and infinite numbers are not JSON")
-        return int(Decimal(repr(value))) if value.is_integer() else value
+        if value.is_integer():
+            return int(Decimal(repr(value)))
+        if floats is not None:
+            floats.append(value)
+        return value
     if isinstance(value, Mapping):
-        return {str(k): normalize_json(v) for k, v in value.items()}
+        return {str(k): normalize_json(v, floats) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [normalize_json(v) for v in value]
+        return [normalize_json(v, floats) for v in value]
     if isinstance(value, str) and "\x00" in value:
         raise ValueError("JSON strings with NUL characters cannot be stored")
     return value
 
 
 def canonical_json(row: ChainRow) -> bytes:
+    floats: list[float] = []
+    envelope = row.envelope if row.plain_envelope else normalize_json(row.envelope, floats)
     document = {
         "correlation_id": row.correlation_id,
-        "envelope": normalize_json(row.envelope),
+        "envelope": envelope,
         "event_id": str(row.event_id),
         "event_type": row.event_type,
         "lead_id": str(row.lead_id) if row.lead_id is not None else None,
@@ -96,6 +109,11 @@ def canonical_json(row: ChainRow) -> bytes:
         "tenant_id": row.tenant_id,
         "trace_id": row.trace_id,
     }
+    if not floats:
+        # orjson writes what json.dumps below writes for every value but a float (its
+        # exponent form differs: 1e-07 / 1e-7) and refuses integers beyond 64 bits.
+        with contextlib.suppress(orjson.JSONEncodeError):
+            return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
     text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return text.encode("utf-8")  # strict: a lone surrogate raises, it cannot be stored
 

@@ -37,6 +37,8 @@ class IncomingEvent:
     trace_id: str | None
     occurred_at: datetime
     envelope: Mapping[str, Any]
+    #: See ``ChainRow.plain_envelope``.
+    plain_envelope: bool = False
 
     def at(self, position: int, recorded_at: datetime) -> ChainRow:
         return ChainRow(
@@ -50,6 +52,7 @@ class IncomingEvent:
             occurred_at=self.occurred_at,
             recorded_at=recorded_at,
             envelope=self.envelope,
+            plain_envelope=self.plain_envelope,
         )
 
     def stage_event(self) -> StageEvent | None:

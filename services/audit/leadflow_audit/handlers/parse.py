@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import ConsumerRecord
 from leadflow_contracts import TopicSpec
 from leadflow_contracts import headers as h
-from servicekit.consumer import parse_envelope
+from pydantic_core import from_json
+from servicekit.consumer import parse_envelope_document
 from servicekit.errors import InvalidMessage
 
 from leadflow_audit.domain.chain import normalize_json
@@ -22,20 +22,25 @@ class Parsed:
     event: IncomingEvent
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def parse_record(spec: TopicSpec, record: ConsumerRecord[Any, Any]) -> Parsed:
     """Validate the envelope against the topic's model, keep the document as sent.
 
     The stored envelope is the producer's JSON itself (unknown fields of newer
-    producers included), not our re-serialization of the model.
+    producers included), not our re-serialization of the model. The value is parsed
+    once: the envelope is validated from the same document that is normalized, hashed
+    and stored.
     """
-    envelope = parse_envelope(spec, record.value)  # refuses lone surrogates already
+    if record.value is None:
+        raise InvalidMessage("record has no value (tombstone)")
     try:
-        document = json.loads(record.value, parse_constant=_reject_constant)
-        normalize_json(document)  # refuses what jsonb cannot store, before it is retried
+        # Exact big integers, and no NaN or lone surrogates (they cannot be stored).
+        document = from_json(record.value, allow_inf_nan=False)
+    except ValueError as exc:
+        raise InvalidMessage(f"not a valid {spec.event_type} envelope: {exc}") from exc
+    envelope = parse_envelope_document(spec, document)
+    floats: list[float] = []
+    try:
+        normalized = normalize_json(document, floats)  # refuses what jsonb cannot store
     except ValueError as exc:
         raise InvalidMessage(f"envelope cannot be stored: {exc}") from exc
     headers = dict(record.headers or ())
@@ -50,6 +55,7 @@ def parse_record(spec: TopicSpec, record: ConsumerRecord[Any, Any]) -> Parsed:
             traceparent.decode("ascii", "replace") if traceparent else None
         ),
         occurred_at=envelope.occurred_at,
-        envelope=document,
+        envelope=normalized,
+        plain_envelope=not floats,
     )
     return Parsed(record, event)

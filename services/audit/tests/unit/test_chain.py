@@ -134,19 +134,57 @@ def test_numbers_hash_the_same_after_a_jsonb_round_trip(value: float) -> None:
     assert canonical_json(sent) == canonical_json(stored)
 
 
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00")),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
-    ),
-    max_leaves=10,
-)
+def _json(scalars: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    text = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"))
+    return st.recursive(
+        st.none() | st.booleans() | st.integers() | text | scalars,
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+        ),
+        max_leaves=12,
+    )
+
+
+json_values = _json(st.nothing())
 
 
 @given(st.dictionaries(st.text(max_size=5), json_values, max_size=5))
 def test_key_order_does_not_matter(envelope: dict[str, Any]) -> None:
     reversed_order = dict(reversed(list(envelope.items())))
     assert canonical_json(row(envelope=envelope)) == canonical_json(row(envelope=reversed_order))
+
+
+def _reference_canonical(r: ChainRow) -> bytes:
+    """The canonical form as the module docstring specifies it, with the standard library."""
+    document = {
+        "correlation_id": r.correlation_id,
+        "envelope": normalize_json(r.envelope),
+        "event_id": str(r.event_id),
+        "event_type": r.event_type,
+        "lead_id": str(r.lead_id) if r.lead_id is not None else None,
+        "occurred_at": r.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "position": r.position,
+        "recorded_at": r.recorded_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "tenant_id": r.tenant_id,
+        "trace_id": r.trace_id,
+    }
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8")
+
+
+any_json = _json(
+    st.integers(min_value=2**63, max_value=2**80) | st.floats(allow_nan=False, allow_infinity=False)
+)
+
+
+@given(st.dictionaries(st.text(max_size=5), any_json, max_size=5))
+def test_canonical_json_equals_the_specified_form(envelope: dict[str, Any]) -> None:
+    assert canonical_json(row(envelope=envelope)) == _reference_canonical(row(envelope=envelope))
+
+
+@given(st.dictionaries(st.text(max_size=5), any_json, max_size=5))
+def test_a_plain_envelope_hashes_as_its_unnormalized_form(envelope: dict[str, Any]) -> None:
+    floats: list[float] = []
+    normalized = normalize_json(envelope, floats)
+    as_parsed = row(envelope=normalized, plain_envelope=not floats)
+    assert canonical_json(as_parsed) == canonical_json(row(envelope=envelope))
