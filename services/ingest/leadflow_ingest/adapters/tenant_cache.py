@@ -7,12 +7,17 @@ Whether a slug exists is answered from the set of every tenant slug (one query f
 of them per ``ttl_s``), never by a query for that slug: a made-up slug costs what a known,
 cached one costs, so neither a flood of made-up slugs reaches the database nor does the
 answer time tell which slugs exist.
+
+Concurrent requests that find an entry expired share one refresh (one query for the slug
+set, one load per slug) instead of each running its own.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,6 +27,8 @@ from leadflow_ingest.adapters.tables import sources as sources_table
 from leadflow_ingest.adapters.tables import tenants, tiers, webhook_secrets
 from leadflow_ingest.domain.signatures import SigningKey
 from leadflow_ingest.domain.tenancy import TenantConfig, TierLimits
+
+T = TypeVar("T")
 
 
 class TenantConfigCache:
@@ -38,8 +45,14 @@ class TenantConfigCache:
         self._monotonic = monotonic
         self._entries: dict[str, tuple[float, TenantConfig | None]] = {}
         self._slugs: tuple[float, frozenset[str]] = (float("-inf"), frozenset())
+        #: Refreshes in flight, by key ("" for the slug set), each awaited by every
+        #: request that needs it; ``_generation`` moves on every invalidation, so a
+        #: refresh that started before one is neither shared nor stored after it.
+        self._pending: dict[str, tuple[int, asyncio.Future[Any]]] = {}
+        self._generation = 0
 
     def invalidate(self, slug: str | None = None) -> None:
+        self._generation += 1
         self._slugs = (float("-inf"), frozenset())
         if slug is None:
             self._entries.clear()
@@ -49,17 +62,45 @@ class TenantConfigCache:
     async def get(self, slug: str) -> TenantConfig | None:
         now = self._monotonic()
         if self._slugs[0] <= now:
-            async with self._sessions() as session:
-                slugs = frozenset(await session.scalars(select(tenants.c.slug)))
-            self._slugs = (now + self._ttl, slugs)
-        if slug not in self._slugs[1]:
+            generation = self._generation
+            slugs = await self._shared("", self._load_slugs)
+            if generation == self._generation:
+                self._slugs = (now + self._ttl, slugs)
+        else:
+            slugs = self._slugs[1]
+        if slug not in slugs:
             return None
         hit = self._entries.get(slug)
         if hit is not None and hit[0] > now:
             return hit[1]
-        config = await self._load(slug)
-        self._entries[slug] = (now + self._ttl, config)
+        generation = self._generation
+        config = await self._shared(slug, lambda: self._load(slug))
+        if generation == self._generation:
+            self._entries[slug] = (now + self._ttl, config)
         return config
+
+    async def _shared(self, key: str, load: Callable[[], Awaitable[T]]) -> T:
+        """``load()``'s result, run once for all callers waiting on ``key`` at the same
+        generation; a caller that is cancelled does not cancel it for the others."""
+        pending = self._pending.get(key)
+        if pending is None or pending[0] != self._generation:
+            task: asyncio.Future[Any] = asyncio.ensure_future(load())
+            entry = (self._generation, task)
+            self._pending[key] = entry
+
+            def forget(done: asyncio.Future[Any]) -> None:
+                if self._pending.get(key) is entry:
+                    del self._pending[key]
+                if not done.cancelled():
+                    done.exception()  # retrieved, also when every waiter was cancelled
+
+            task.add_done_callback(forget)
+            pending = entry
+        return cast(T, await asyncio.shield(pending[1]))
+
+    async def _load_slugs(self) -> frozenset[str]:
+        async with self._sessions() as session:
+            return frozenset(await session.scalars(select(tenants.c.slug)))
 
     async def _load(self, slug: str) -> TenantConfig | None:
         async with self._sessions() as session:

@@ -59,10 +59,10 @@ class RateLimited(Exception):
         self.retry_after_s = retry_after_s
 
 
-class NotDurable(Exception):
-    """``lead.received`` could not be made durable now — the broker did not acknowledge
-    it in time or the database failed (``reason``); nothing was accepted, the sender
-    should retry."""
+class DependencyUnavailable(Exception):
+    """A dependency of the acceptance failed — the database (replay guard, counters,
+    commit) or the broker (no acknowledgement in time, a refused record); ``reason``
+    says which where it is known. Nothing was accepted; the sender should retry."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -124,10 +124,10 @@ class WebhookAcceptor:
                 except ReservationUncertain as exc:
                     reserved = True
                     log.warning("replay guard failed", error=type(exc.__cause__).__name__)
-                    raise NotDurable("database unavailable") from exc
+                    raise DependencyUnavailable("database unavailable") from exc
                 except Exception as exc:  # e.g. a pooled connection the database dropped
                     log.warning("replay guard or reservation failed", error=type(exc).__name__)
-                    raise NotDurable("database unavailable") from exc
+                    raise DependencyUnavailable("database unavailable") from exc
                 if claim.known is not None:
                     return Accepted(claim.known, duplicate=True)
                 if claim.exhausted is not None:
@@ -145,7 +145,7 @@ class WebhookAcceptor:
                     raise
                 await db.commit()
                 return Accepted(lead_id, duplicate=False)
-        except (RateLimited, NotDurable, asyncio.CancelledError):
+        except (RateLimited, DependencyUnavailable, asyncio.CancelledError):
             if reserved:
                 await self._release(tenant.slug, window)
             raise
@@ -153,7 +153,7 @@ class WebhookAcceptor:
             if reserved:
                 await self._release(tenant.slug, window)
             log.warning("webhook not made durable in time", timeout_s=self.ack_timeout_s)
-            raise NotDurable("not acknowledged in time") from exc
+            raise DependencyUnavailable("not acknowledged in time") from exc
         except Exception as exc:
             if reserved:
                 await self._release(tenant.slug, window)
@@ -161,7 +161,7 @@ class WebhookAcceptor:
             # record is on the topic but the guard row is not; the caller's retry
             # republishes the same event_id).
             log.error("accepting webhook failed", error=error_text(exc))
-            raise NotDurable(describe(exc)) from exc
+            raise DependencyUnavailable(describe(exc)) from exc
 
     async def _release(self, tenant: str, window: Windows) -> None:
         """Best effort on a fresh connection: the one that failed may be unusable."""
