@@ -61,6 +61,10 @@ _SECRET_VALUE = re.compile(
 MASK = "***"
 
 
+def _secret_key(key: str) -> bool:
+    return bool(_SECRET_KEY.search(key)) and not key.endswith("_id")  # secret_id names one
+
+
 def mask_text(text: str, secrets: set[str]) -> str:
     for secret in secrets:
         if secret:
@@ -73,7 +77,7 @@ def mask(value: Any, secrets: set[str]) -> Any:
     secret-shaped string (webhook secrets, signatures, bearer tokens, JWTs) replaced."""
     if isinstance(value, dict):
         return {
-            k: MASK if _SECRET_KEY.search(str(k)) and v is not None else mask(v, secrets)
+            k: MASK if _secret_key(str(k)) and v is not None else mask(v, secrets)
             for k, v in value.items()
         }
     if isinstance(value, list):
