@@ -12,6 +12,7 @@ MYPY_PACKAGES := -p leadflow_contracts -p servicekit -p leadflow_local \
 help:
 	@echo "make run              install everything and start the whole stack (embedded defaults)"
 	@echo "make test             every test tier against a real broker and PostgreSQL"
+	@echo "make test-unit        the unit tests only (no I/O, seconds)"
 	@echo "make lint | fmt       ruff check + ruff format --check + mypy --strict | reformat"
 	@echo "make proof            journeys 1-10 with their evidence (.data/proof/<time>/report.md)"
 	@echo "make smoke            start the stack, send one signed lead, print its timeline, stop"
@@ -50,6 +51,13 @@ chromium:
 
 test: sync tools chromium
 	$(UV) run --frozen pytest
+
+# Every unit test (services/*/tests/unit, servicekit's, the launcher's, the contract tests):
+# no broker, no database, no processes; the servicekit plugin refuses a unit test that
+# asks for either.
+UNIT_TESTS := $(wildcard services/*/tests/unit libs/*/tests/unit deploy/*/tests/unit) tests/contract
+test-unit: sync
+	$(UV) run --frozen pytest -q -p no:cacheprovider $(UNIT_TESTS)
 
 # The journeys against the production-shaped stack (deploy/compose) in containers, and the
 # servicekit tests on testcontainers' broker and PostgreSQL. Needs a Docker engine; without

@@ -25,7 +25,7 @@ DLQ_SUFFIX = ".dlq"
 WEEK_MS = 7 * 24 * 3600 * 1000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TopicSpec:
     name: str
     event_type: str
@@ -43,34 +43,76 @@ class TopicSpec:
 
 
 LEAD_RECEIVED = TopicSpec(
-    "lead.received", "lead.received", LeadReceived, 1, ("ingest",), ("ingest", "audit")
+    name="lead.received",
+    event_type="lead.received",
+    payload=LeadReceived,
+    schema_version=1,
+    producers=("ingest",),
+    consumers=("ingest", "audit"),
 )
 LEAD_CREATED = TopicSpec(
-    "sales.lead.created", "lead.created", LeadCreated, 1, ("ingest",), ("scoring", "audit")
+    name="sales.lead.created",
+    event_type="lead.created",
+    payload=LeadCreated,
+    schema_version=1,
+    producers=("ingest",),
+    consumers=("scoring", "audit"),
 )
-LEAD_SCORED = TopicSpec("lead.scored", "lead.scored", LeadScored, 1, ("scoring",), ("audit",))
+LEAD_SCORED = TopicSpec(
+    name="lead.scored",
+    event_type="lead.scored",
+    payload=LeadScored,
+    schema_version=1,
+    producers=("scoring",),
+    consumers=("audit",),
+)
 LEAD_QUALIFIED = TopicSpec(
-    "lead.qualified", "lead.qualified", LeadQualified, 1, ("scoring",), ("router", "audit")
+    name="lead.qualified",
+    event_type="lead.qualified",
+    payload=LeadQualified,
+    schema_version=1,
+    producers=("scoring",),
+    consumers=("router", "audit"),
 )
 LEAD_ASSIGNED = TopicSpec(
-    "lead.assigned", "lead.assigned", LeadAssigned, 1, ("router",), ("audit",)
+    name="lead.assigned",
+    event_type="lead.assigned",
+    payload=LeadAssigned,
+    schema_version=1,
+    producers=("router",),
+    consumers=("audit",),
 )
 LEAD_ROUTING_FAILED = TopicSpec(
-    "lead.routing_failed", "lead.routing_failed", LeadRoutingFailed, 1, ("router",), ("audit",)
+    name="lead.routing_failed",
+    event_type="lead.routing_failed",
+    payload=LeadRoutingFailed,
+    schema_version=1,
+    producers=("router",),
+    consumers=("audit",),
 )
 LEAD_SLA_BREACHED = TopicSpec(
-    "lead.sla_breached", "lead.sla_breached", LeadSlaBreached, 1, ("router",), ("audit",)
+    name="lead.sla_breached",
+    event_type="lead.sla_breached",
+    payload=LeadSlaBreached,
+    schema_version=1,
+    producers=("router",),
+    consumers=("audit",),
 )
 LEAD_REASSIGNED = TopicSpec(
-    "lead.reassigned", "lead.reassigned", LeadReassigned, 1, ("router",), ("audit",)
+    name="lead.reassigned",
+    event_type="lead.reassigned",
+    payload=LeadReassigned,
+    schema_version=1,
+    producers=("router",),
+    consumers=("audit",),
 )
 CONFIG_CHANGED = TopicSpec(
-    "config.changed",
-    "config.changed",
-    ConfigChanged,
-    1,
-    ("ingest", "scoring", "router", "audit", "dlq"),
-    ("audit",),
+    name="config.changed",
+    event_type="config.changed",
+    payload=ConfigChanged,
+    schema_version=1,
+    producers=("ingest", "scoring", "router", "audit", "dlq"),
+    consumers=("audit",),
     key="tenant_id",
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import orjson
@@ -39,14 +40,7 @@ def test_an_unknown_version_is_refused_even_when_its_payload_does_not_fit_v1() -
 
 
 def test_an_older_version_is_upcast_through_the_chain() -> None:
-    v2 = TopicSpec(
-        LEAD_RECEIVED.name,
-        LEAD_RECEIVED.event_type,
-        LEAD_RECEIVED.payload,
-        2,
-        LEAD_RECEIVED.producers,
-        LEAD_RECEIVED.consumers,
-    )
+    v2 = dataclasses.replace(LEAD_RECEIVED, schema_version=2)
     raw = _example(LEAD_RECEIVED)
     old_source = raw["payload"].pop("source")
     raw["payload"]["origin"] = old_source  # what "v1" called the field, say

@@ -25,18 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 
 @pytest.fixture
-def settings(kafka_bootstrap: str, database_url: str, topic_prefix: str) -> ServiceSettings:
-    return ServiceSettings(
-        service_name="kit-test",
-        kafka_bootstrap_servers=kafka_bootstrap,
-        database_url=database_url,
-        topic_prefix=topic_prefix,
-        retry_max_attempts=3,
-        retry_base_delay_s=0.01,
-        retry_max_delay_s=0.05,
-        kafka_session_timeout_ms=3000,
-        kafka_heartbeat_interval_ms=300,
-    )
+def settings(service_settings: dict[str, Any]) -> ServiceSettings:
+    return ServiceSettings(**service_settings, service_name="kit-test", retry_max_attempts=3)
 
 
 @pytest.fixture

@@ -14,35 +14,22 @@ from leadflow_contracts.topics import CONFIG_CHANGED, LEAD_CREATED, LEAD_RECEIVE
 from leadflow_ingest.__main__ import MIGRATIONS
 from leadflow_ingest.settings import Settings
 from servicekit.auth import mint_token
-from servicekit.kafka import ensure_topics
-from servicekit.migrations import upgrade
 from servicekit.settings import DEV_JWT_SECRET
+from servicekit.testing.helpers import prepare
 from standardwebhooks import Webhook
 
 
 @pytest.fixture
-def settings(kafka_bootstrap: str, database_url: str, topic_prefix: str) -> Settings:
+def settings(service_settings: dict[str, Any]) -> Settings:
     return Settings(
-        kafka_bootstrap_servers=kafka_bootstrap,
-        database_url=database_url,
-        topic_prefix=topic_prefix,
-        dev_mode=True,
-        kafka_session_timeout_ms=3000,
-        kafka_heartbeat_interval_ms=300,
-        retry_base_delay_s=0.01,
-        retry_max_delay_s=0.05,
+        **service_settings,
     )
 
 
 @pytest.fixture
 async def ready(settings: Settings) -> Settings:
     """Migrated database and the topics ingest touches (under the test's prefix)."""
-    upgrade(settings.database_url, MIGRATIONS)
-    await ensure_topics(
-        settings.kafka_bootstrap_servers,
-        [LEAD_RECEIVED, LEAD_CREATED, CONFIG_CHANGED],
-        name_prefix=settings.topic_prefix,
-    )
+    await prepare(settings, MIGRATIONS, [LEAD_RECEIVED, LEAD_CREATED, CONFIG_CHANGED])
     return settings
 
 

@@ -21,9 +21,8 @@ from leadflow_router.__main__ import MIGRATIONS
 from leadflow_router.settings import Settings
 from servicekit.auth import mint_token
 from servicekit.events import Outgoing, new_envelope
-from servicekit.kafka import ensure_topics
-from servicekit.migrations import upgrade
 from servicekit.settings import DEV_JWT_SECRET
+from servicekit.testing.helpers import prepare
 
 TOPICS = [
     LEAD_QUALIFIED,
@@ -36,17 +35,10 @@ TOPICS = [
 
 
 @pytest.fixture
-def settings(kafka_bootstrap: str, database_url: str, topic_prefix: str, unique: str) -> Settings:
+def settings(service_settings: dict[str, Any], unique: str) -> Settings:
     return Settings(
+        **service_settings,
         consumer_group=f"router-{unique}",  # groups are broker-wide; topics are prefixed
-        kafka_bootstrap_servers=kafka_bootstrap,
-        database_url=database_url,
-        topic_prefix=topic_prefix,
-        dev_mode=True,
-        kafka_session_timeout_ms=3000,
-        kafka_heartbeat_interval_ms=300,
-        retry_base_delay_s=0.01,
-        retry_max_delay_s=0.05,
         sla_check_interval_s=0.1,
         work_queue_poll_interval_s=0.1,
     )
@@ -55,8 +47,7 @@ def settings(kafka_bootstrap: str, database_url: str, topic_prefix: str, unique:
 @pytest.fixture
 async def ready(settings: Settings) -> Settings:
     """Migrated database and the router's topics (under the test's prefix)."""
-    upgrade(settings.database_url, MIGRATIONS)
-    await ensure_topics(settings.kafka_bootstrap_servers, TOPICS, name_prefix=settings.topic_prefix)
+    await prepare(settings, MIGRATIONS, TOPICS)
     return settings
 
 

@@ -12,34 +12,21 @@ from leadflow_scoring.__main__ import MIGRATIONS
 from leadflow_scoring.settings import Settings
 from servicekit.auth import mint_token
 from servicekit.events import Outgoing, new_envelope
-from servicekit.kafka import ensure_topics
-from servicekit.migrations import upgrade
 from servicekit.settings import DEV_JWT_SECRET
+from servicekit.testing.helpers import prepare
 
 
 @pytest.fixture
-def settings(kafka_bootstrap: str, database_url: str, topic_prefix: str) -> Settings:
+def settings(service_settings: dict[str, Any]) -> Settings:
     return Settings(
-        kafka_bootstrap_servers=kafka_bootstrap,
-        database_url=database_url,
-        topic_prefix=topic_prefix,
-        dev_mode=True,
-        kafka_session_timeout_ms=3000,
-        kafka_heartbeat_interval_ms=300,
-        retry_base_delay_s=0.01,
-        retry_max_delay_s=0.05,
+        **service_settings,
     )
 
 
 @pytest.fixture
 async def ready(settings: Settings) -> Settings:
     """Migrated database and scoring's topics (and their .dlq) under the test's prefix."""
-    upgrade(settings.database_url, MIGRATIONS)
-    await ensure_topics(
-        settings.kafka_bootstrap_servers,
-        [LEAD_CREATED, LEAD_SCORED, LEAD_QUALIFIED, CONFIG_CHANGED],
-        name_prefix=settings.topic_prefix,
-    )
+    await prepare(settings, MIGRATIONS, [LEAD_CREATED, LEAD_SCORED, LEAD_QUALIFIED, CONFIG_CHANGED])
     return settings
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from leadflow_contracts import TopicSpec
 
 from servicekit.events import Outgoing
+from servicekit.settings import ServiceSettings
 
 T = TypeVar("T")
 
@@ -31,6 +34,19 @@ async def eventually(
             return last
         await asyncio.sleep(interval_s)
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what}; last value: {last!r}")
+
+
+async def prepare(
+    settings: ServiceSettings, migrations: Path, topics: Sequence[TopicSpec]
+) -> ServiceSettings:
+    """A service's world under the test's names: its database migrated (``migrations``,
+    the service's Alembic folder) and its topics created under the test's prefix."""
+    from servicekit.kafka import ensure_topics
+    from servicekit.migrations import upgrade
+
+    upgrade(settings.database_url, migrations)
+    await ensure_topics(settings.kafka_bootstrap_servers, topics, name_prefix=settings.topic_prefix)
+    return settings
 
 
 def consumer_record(

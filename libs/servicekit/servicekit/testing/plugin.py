@@ -1,18 +1,35 @@
 """pytest plugin (loaded with ``-p servicekit.testing.plugin``): real broker and database.
 
 Session fixtures resolve the broker and the server once (see ``infra``); function
-fixtures give each test its own database and its own topic prefix.
+fixtures give each test its own database and its own topic prefix, and the settings every
+service's tests share (``service_settings``). Tests under a ``unit`` folder may not use
+the broker or PostgreSQL: ``make test-unit`` runs them in seconds, with no I/O.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from servicekit.db import drop_database, ensure_database, with_database
 from servicekit.testing.infra import resolve_kafka, resolve_postgres
+
+#: The fixtures that reach the broker or the database server.
+IO_FIXTURES = frozenset({"kafka_bootstrap", "postgres_url"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A unit test that reaches the broker or PostgreSQL belongs in ``integration``."""
+    for item in items:
+        used = IO_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if "unit" in item.path.parts and used:
+            raise pytest.UsageError(
+                f"{item.nodeid} is under tests/unit but uses {', '.join(sorted(used))}: "
+                "move it to tests/integration"
+            )
 
 
 @pytest.fixture(scope="session")
@@ -65,3 +82,20 @@ def database_url(postgres_url: str, unique: str) -> Iterator[str]:
         yield url
     finally:
         drop_database(url)
+
+
+@pytest.fixture
+def service_settings(kafka_bootstrap: str, database_url: str, topic_prefix: str) -> dict[str, Any]:
+    """The settings fields every service's tests share: this test's broker, database and
+    topic prefix, dev mode, quick group joins and short retry delays. A service's
+    ``settings`` fixture is ``Settings(**service_settings, <its own>)``."""
+    return {
+        "kafka_bootstrap_servers": kafka_bootstrap,
+        "database_url": database_url,
+        "topic_prefix": topic_prefix,
+        "dev_mode": True,
+        "kafka_session_timeout_ms": 3000,
+        "kafka_heartbeat_interval_ms": 300,
+        "retry_base_delay_s": 0.01,
+        "retry_max_delay_s": 0.05,
+    }

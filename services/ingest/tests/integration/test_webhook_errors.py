@@ -13,7 +13,7 @@ from leadflow_ingest.settings import Settings
 
 PROBLEMS = "https://leadflow.dev/problems/"
 GHL_EXAMPLE = (
-    Path(__file__).resolve().parents[3]
+    Path(__file__).resolve().parents[4]
     / "contracts/leadflow_contracts/examples/lead.received.v1.json"
 )
 

@@ -24,7 +24,7 @@ from leadflow_ingest.domain.normalize import (
 from leadflow_ingest.domain.sources.registry import ADAPTERS
 
 EXAMPLE = (
-    Path(__file__).resolve().parents[3]
+    Path(__file__).resolve().parents[4]
     / "contracts/leadflow_contracts/examples/lead.received.v1.json"
 )
 NOW = datetime(2025, 6, 3, 9, 14, tzinfo=UTC)

@@ -161,7 +161,9 @@ async def test_bad_records_are_dead_lettered_and_the_consumer_goes_on(
     assert kept == foreign
     garbage_headers = {k: v.decode("utf-8", "replace") for k, v in garbage.headers}
     assert "not a valid lead.received envelope" in garbage_headers[h.DLQ_EXCEPTION_MESSAGE]
-    assert seen == [f"good-{unique}"]
+    # When the buggy record shares a batch with the good one, each retry of the batch runs
+    # the good record's handler again in a transaction that rolls back: attempts, not effects.
+    assert set(seen) == {f"good-{unique}"}
 
 
 async def test_an_outage_longer_than_the_retry_budget_is_waited_out_never_dead_lettered(
