@@ -7,13 +7,14 @@ MYPY_PACKAGES := -p leadflow_contracts -p servicekit -p leadflow_local \
 	-p leadflow_console
 
 .PHONY: help uv sync tools chromium run test test-unit test-compose lint fmt bench fuzz chaos \
-	chaos-short smoke contracts-check contracts-write topics
+	chaos-short smoke proof contracts-check contracts-write topics
 
 help:
 	@echo "make run              install everything and start the whole stack (embedded defaults)"
 	@echo "make test             every test tier against a real broker and PostgreSQL"
 	@echo "make test-unit        the unit tests only (no I/O, seconds)"
 	@echo "make lint | fmt       ruff check + ruff format --check + mypy --strict | reformat"
+	@echo "make proof            journeys 1-10 with their evidence (.data/proof/<time>/report.md)"
 	@echo "make smoke            start the stack, send one signed lead, print its timeline, stop"
 	@echo "make bench            pipeline benchmark"
 	@echo "make fuzz             schemathesis against every service (FUZZ_SECONDS per service)"
@@ -89,6 +90,11 @@ chaos: sync
 
 chaos-short: sync
 	$(UV) run --frozen pytest tests/chaos/chaos_short.py
+
+# The journeys again, keeping the evidence: JUnit XML and a report under .data/proof/<time>/.
+# With LEADFLOW_E2E_* set (see tests/e2e/support) against that live deployment instead.
+proof: sync
+	$(UV) run --frozen python -m tests.e2e.proof
 
 smoke: sync
 	$(UV) run --frozen python -m leadflow_local.smoke

@@ -15,6 +15,7 @@ import pytest
 from leadflow_contracts.topics import REGISTRY
 from servicekit.testing.helpers import TopicReader
 
+from tests.e2e.support import evidence
 from tests.e2e.support.api_client import Api, Provision
 from tests.e2e.support.audit import wait_timeline
 from tests.e2e.support.bus import Bus
@@ -37,6 +38,20 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         return
     with local_deployment(tmp_path_factory.mktemp("leadflow-stack")) as local:
         yield local
+
+
+@pytest.fixture(autouse=True)
+async def proof_evidence(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Records the test's evidence for ``make proof`` (only when LEADFLOW_PROOF_DIR is set)."""
+    directory = evidence.proof_dir()
+    if directory is None:
+        yield
+        return
+    evidence.start(request.node.nodeid)
+    try:
+        yield
+    finally:
+        await evidence.finish(directory)
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from leadflow_contracts import derived_event_id, received_event_id
 
+from tests.e2e.support.evidence import criterion
+
 MESSY_LEAD = {
     "first_name": "  Jane ",
     "last_name": "Doe  ",
@@ -36,6 +38,7 @@ async def test_accepted_webhook_yields_normalized_lead(provision, bus, api) -> N
         "webhook_id": webhook_id,
         "correlation_id": webhook_id,
     }
+    criterion("J1.1")
 
     [received] = await bus.wait("lead.received", lead_id=lead_id)
     [created] = await bus.wait("sales.lead.created", lead_id=lead_id)
@@ -50,6 +53,7 @@ async def test_accepted_webhook_yields_normalized_lead(provision, bus, api) -> N
     assert created.key == str(lead_id)
     assert created.headers["event-type"] == "lead.created"
     assert created.headers["schema-version"] == str(envelope["schema_version"])
+    criterion("J1.2")
 
     lead = envelope["payload"]["lead"]
     received_at = lead.pop("received_at")
@@ -80,6 +84,7 @@ async def test_accepted_webhook_yields_normalized_lead(provision, bus, api) -> N
         "duplicate_of": None,
         "sla_minutes": 45,
     }
+    criterion("J1.3")
 
     # The operator's view of the same lead through ingest's API is the event's lead.
     stored = await api.ingest_lead(tenant.slug, lead_id)
@@ -89,6 +94,7 @@ async def test_accepted_webhook_yields_normalized_lead(provision, bus, api) -> N
         received_at
     )
     assert stored_lead == lead
+    criterion("J1.4")
 
     # A second lead with the same person (email in other case, phone in other format) is
     # a new lead flagged as a duplicate of the first.
@@ -97,3 +103,4 @@ async def test_accepted_webhook_yields_normalized_lead(provision, bus, api) -> N
     [second] = await bus.wait("sales.lead.created", lead_id=second_id)
     assert second.payload["lead"]["duplicate_of"] == str(lead_id)
     assert second.payload["lead"]["email"] == f"jane.doe@{tenant.domain}"
+    criterion("J1.5")

@@ -7,6 +7,8 @@ import uuid
 
 from leadflow_contracts import derived_event_id
 
+from tests.e2e.support.evidence import criterion
+
 
 def _rule(rule_id: str, category: str, points: int, condition: dict, text: str) -> dict:
     return {
@@ -128,6 +130,7 @@ async def test_strong_lead_qualifies_weak_lead_explained_and_never_assigned(
         ("demo-request", "engagement", 70, "Asked for a demo"),
         ("paid-traffic", "engagement", 30, "Came from paid traffic"),
     }
+    criterion("J2.1")
     cause = created.value["event_id"]
     assert scored.value["causation_id"] == qualified.value["causation_id"] == cause
     assert scored.value["event_id"] == str(derived_event_id(uuid.UUID(cause), "lead.scored"))
@@ -136,6 +139,7 @@ async def test_strong_lead_qualifies_weak_lead_explained_and_never_assigned(
     assert qualified.payload["score"] == scored.payload
     [assigned] = await bus.wait("lead.assigned", lead_id=strong_id)
     assert assigned.value["causation_id"] == qualified.value["event_id"]
+    criterion("J2.2")
 
     # Weak: scored and explained, not qualified.
     [weak_scored] = await bus.wait("lead.scored", lead_id=weak_id)
@@ -152,17 +156,20 @@ async def test_strong_lead_qualifies_weak_lead_explained_and_never_assigned(
         ("free-mail", "fit", -40, "Free-mail address"),
         ("newsletter", "engagement", 20, "Newsletter sign-up"),
     }
+    criterion("J2.3")
     # The preview explains exactly what the pipeline emitted, and emits nothing.
     [weak_created] = await bus.wait("sales.lead.created", lead_id=weak_id)
     preview = await api.preview_score(tenant.slug, weak_created.payload["lead"])
     assert preview["scored"] == weak_scored.payload
     assert preview["would_emit"] == ["lead.scored"]
+    criterion("J2.4")
 
     # ... and never qualified, routed or assigned.
     await bus.settle()
     for topic in ("lead.qualified", "lead.assigned", "lead.routing_failed"):
         assert not bus.select(topic, lead_id=weak_id), topic
     assert len(bus.select("lead.scored", lead_id=weak_id)) == 1
+    criterion("J2.5")
 
     story = await timeline(tenant.slug, weak_id, "lead.received", "lead.created", "lead.scored")
     assert story["correlation_id"] == weak_correlation
@@ -180,3 +187,4 @@ async def test_strong_lead_qualifies_weak_lead_explained_and_never_assigned(
     assert why["payload"]["score"] == 8
     assert why["payload"]["threshold"] == 60
     assert _reasons(why["payload"]) == _reasons(weak_scored.payload)
+    criterion("J2.6")

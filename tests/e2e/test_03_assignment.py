@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from tests.e2e.support.evidence import criterion
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -62,7 +64,9 @@ async def test_assigned_to_the_only_eligible_rep_with_exclusions(
     assert first.payload["team_id"] == team
     assert first.payload["strategy"] == "least_loaded"
     assert first.payload["rules_version"] == rules["version"]
+    criterion("J3.1")
     assert _candidates(first) == {anna: None} | always_excluded
+    criterion("J3.2")
 
     # Second lead: Anna is now at capacity (1 open assignment); Fritz joined the team.
     fritz = await api.create_rep(slug, "fritz", team, skills=["lang:de", "product:core"])
@@ -80,6 +84,7 @@ async def test_assigned_to_the_only_eligible_rep_with_exclusions(
         <= due - occurred
         <= timedelta(minutes=30, seconds=5)
     )
+    criterion("J3.3")
 
     # The manager sees the same decision in the router and in the audit timeline.
     [row] = await api.assignments(slug, lead_id=str(second_id))
@@ -92,3 +97,4 @@ async def test_assigned_to_the_only_eligible_rep_with_exclusions(
     assert decision["payload"]["candidates"] == payload["candidates"]
     for rep, reason in always_excluded.items():
         assert f"{rep}: {reason}" in decision["summary"]
+    criterion("J3.4")

@@ -13,6 +13,7 @@ from leadflow_contracts import lead_id_for
 from prometheus_client.parser import text_string_to_metric_families
 from servicekit.auth import mint_token
 
+from tests.e2e.support import evidence
 from tests.e2e.support.deployment import Deployment
 from tests.e2e.support.signing import new_webhook_id, signed_headers
 
@@ -47,11 +48,14 @@ class Api:
         role: str = "admin",
         tenant: str | None = None,
         expect: int | tuple[int, ...] | None = None,
+        record: bool = True,
         **kwargs: Any,
     ) -> httpx.Response:
         headers = self.headers(role, [tenant] if tenant else None) | kwargs.pop("headers", {})
         url = self.deployment.urls[service] + path
         response = await self.http.request(method, url, headers=headers, **kwargs)
+        if record and (recorder := evidence.current()):
+            recorder.record(self, response)
         wanted = (expect,) if isinstance(expect, int) else expect
         if wanted is not None and response.status_code not in wanted:
             raise ApiError(
@@ -119,7 +123,10 @@ class Api:
         self, slug: str, source: str, raw: bytes, headers: dict[str, str]
     ) -> httpx.Response:
         url = f"{self.deployment.urls['ingest']}/v1/webhooks/{slug}/{source}"
-        return await self.http.post(url, content=raw, headers=headers)
+        response = await self.http.post(url, content=raw, headers=headers)
+        if recorder := evidence.current():
+            recorder.record(self, response)
+        return response
 
     # -- scoring (issue 4) -----------------------------------------------------------
     async def put_scoring(
