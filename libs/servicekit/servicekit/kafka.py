@@ -84,9 +84,8 @@ async def lenient_parser(raw: Any, original: Callable[[Any], Awaitable[Any]]) ->
 async def raw_decoder(msg: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
     """No body decoding: every Leadflow handler reads the untouched record(s) from
     ``msg.raw_message`` and validates the envelope itself (pydantic, from bytes).
-    FastStream's own decoder would ``json.loads`` every body (stdlib json, a
-    second full parse nobody reads; ~4 % of audit's CPU under load) and decode a
-    batch's records one by one."""
+    FastStream's own decoder would ``json.loads`` every body (a second full parse
+    nobody reads) and decode a batch's records one by one."""
     return msg.body
 
 
@@ -209,9 +208,8 @@ class RawProducer:
 
     Headers go out byte for byte: repeated keys and values that are not UTF-8 survive,
     which FastStream's publish API (headers as a text mapping) cannot carry — dead
-    letters and replays need that. And it is cheaper: FastStream's publish middlewares
-    (its telemetry middleware builds a span with a dozen attributes and records
-    metrics nobody reads) were half of scoring's publishing CPU under load.
+    letters and replays need that. It also skips FastStream's publish middlewares
+    (bench/README.md has what they cost).
 
     Like FastStream's telemetry middleware, each publish is a PRODUCER span whose
     context replaces the record's ``traceparent``/``tracestate`` (child of ``parent``,

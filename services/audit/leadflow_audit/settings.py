@@ -17,10 +17,9 @@ class Settings(ServiceSettings):
     audit_batch_timeout_ms: int = Field(default=100, ge=0)
     #: The broker answers audit's fetches once this much is ready or after
     #: ``audit_fetch_max_wait_ms`` (aiokafka's defaults: at once). Larger values give
-    #: fewer, larger append batches (each costs a lock, a chain step and seven
-    #: statements): 256 KiB / 250 ms cut audit's CPU per lead by ~15 % in ``make bench``,
-    #: but events of different topics were then appended out of occurrence order more
-    #: often (the chain's positions; the timeline itself is ordered by occurrence).
+    #: fewer, larger append batches, but events of different topics are then appended
+    #: out of occurrence order more often (the chain's positions; the timeline itself is
+    #: ordered by occurrence). bench/README.md has what larger values measured.
     audit_fetch_min_bytes: int = Field(default=1, ge=1)
     audit_fetch_max_wait_ms: int = Field(default=500, ge=0)
     #: How often the whole hash chain is verified (``audit_chain_broken``); 0: never

@@ -65,7 +65,7 @@ async def lock_contacts(session: AsyncSession, keys: list[str]) -> None:
 # equality on tenant and contact, range and order on received_at), then the earlier of
 # the two. A single ``email = … OR phone = …`` condition let the planner pick one index
 # by tenant alone while the table's statistics were young, and filter every lead of the
-# tenant on each look-up (2.2 ms and ~4,000 buffers at 4,900 leads, growing with them).
+# tenant on each look-up (bench/README.md has the figures).
 _EARLIEST = text(
     """
     SELECT g.i, m.received_at, m.lead_id
