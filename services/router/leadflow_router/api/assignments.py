@@ -12,12 +12,10 @@ from servicekit.auth import Principal, Role, require
 from servicekit.inputs import Key, Name
 from servicekit.openapi import problems
 from servicekit.problems import ProblemError
-from sqlalchemy import and_, func, select, update
 
-from leadflow_router.adapters import admin
+from leadflow_router.adapters import admin, operations
 from leadflow_router.adapters.records import wake_work_items
 from leadflow_router.adapters.state import OPEN, open_counts
-from leadflow_router.adapters.tables import assignments
 from leadflow_router.api.context import public, router_context, visible
 
 router = APIRouter(tags=["assignments"])
@@ -39,18 +37,11 @@ async def list_assignments(
 ) -> Any:
     """Newest first (a lead's reassignments in reverse order)."""
     principal.require_tenant(slug)
-    query = select(assignments).where(assignments.c.tenant == slug)
-    if lead_id is not None:
-        query = query.where(assignments.c.lead_id == lead_id)
-    if rep_id is not None:
-        query = query.where(assignments.c.rep_id == rep_id)
-    if status is not None:
-        query = query.where(assignments.c.status == status)
-    query = query.order_by(assignments.c.decided_at.desc(), assignments.c.sequence.desc()).limit(
-        500
-    )
     async with router_context(request).runtime.sessions() as session:
-        return [_public(r) for r in (await session.execute(query)).mappings()]
+        rows = await operations.list_assignments(
+            session, slug, lead_id=lead_id, rep_id=rep_id, status=status
+        )
+    return [_public(r) for r in rows]
 
 
 async def _transition(
@@ -59,19 +50,8 @@ async def _transition(
     ctx = router_context(request)
     now = ctx.clock()
     async with ctx.runtime.sessions() as session, session.begin():
-        query = (
-            select(assignments)
-            .where(assignments.c.assignment_id == assignment_id)
-            .with_for_update()
-        )
-        row = dict(
-            visible(
-                principal,
-                (await session.execute(query)).mappings().first(),
-                "assignment",
-                assignment_id,
-            )
-        )
+        locked = await operations.lock_assignment(session, assignment_id)
+        row = dict(visible(principal, locked, "assignment", assignment_id))
         target = "acked" if ack else "closed"
         if row["status"] == target or (ack and row["status"] == "closed" and row["acked_at"]):
             return _public(row)
@@ -84,18 +64,7 @@ async def _transition(
             )
         values: dict[str, Any] = {"status": target}
         values |= {"acked_at": now} if ack else {"ended_at": now}
-        row = dict(
-            (
-                await session.execute(
-                    update(assignments)
-                    .where(assignments.c.assignment_id == assignment_id)
-                    .values(**values)
-                    .returning(*assignments.c)
-                )
-            )
-            .mappings()
-            .one()
-        )
+        row = await operations.update_assignment(session, assignment_id, **values)
         if not ack:
             await wake_work_items(session, row["tenant"], [row["team_id"]], now)
     if not ack:
@@ -137,21 +106,7 @@ async def rep_load(
     since = since or until - timedelta(days=7)
     async with ctx.runtime.sessions() as session:
         reps = await admin.list_reps(session, slug)
-        counted: dict[str, int] = dict(
-            (
-                await session.execute(
-                    select(assignments.c.rep_id, func.count())
-                    .where(
-                        and_(
-                            assignments.c.tenant == slug,
-                            assignments.c.decided_at >= since,
-                            assignments.c.decided_at < until,
-                        )
-                    )
-                    .group_by(assignments.c.rep_id)
-                )
-            ).all()
-        )
+        counted = await operations.assignments_per_rep(session, slug, since, until)
         loads = await open_counts(session, [(slug, r["rep_id"]) for r in reps])
     total = sum(counted.values())
     weights = sum(r["weight"] for r in reps if r["active"]) or 1

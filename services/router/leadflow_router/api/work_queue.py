@@ -17,10 +17,8 @@ from servicekit.inputs import Key, Name
 from servicekit.openapi import problems
 from servicekit.outbox import stage
 from servicekit.problems import ProblemError
-from sqlalchemy import select, update
 
-from leadflow_router.adapters import admin
-from leadflow_router.adapters.tables import work_items
+from leadflow_router.adapters import admin, operations
 from leadflow_router.api.context import public, router_context, visible
 from leadflow_router.api.models import AssignIn
 from leadflow_router.handlers.work_queue import assign_item
@@ -46,29 +44,16 @@ async def list_items(
 ) -> Any:
     """Oldest first. ``status=open`` (default) = waiting or claimed."""
     principal.require_tenant(slug)
-    query = (
-        select(work_items)
-        .where(work_items.c.tenant == slug)
-        .where(work_items.c.status.in_(_STATUSES.get(status, (status,))))
-        .order_by(work_items.c.created_at, work_items.c.item_id)
-        .limit(limit)
-    )
-    if team_id is not None:
-        query = query.where(work_items.c.team_id == team_id)
+    statuses = _STATUSES.get(status, (status,))
     async with router_context(request).runtime.sessions() as session:
-        return [_item(dict(r)) for r in (await session.execute(query)).mappings()]
+        rows = await operations.list_work_items(
+            session, slug, statuses, team_id=team_id, limit=limit
+        )
+    return [_item(r) for r in rows]
 
 
 async def _locked(session: Any, principal: Principal, item_id: uuid.UUID) -> dict[str, Any]:
-    row = (
-        (
-            await session.execute(
-                select(work_items).where(work_items.c.item_id == item_id).with_for_update()
-            )
-        )
-        .mappings()
-        .first()
-    )
+    row = await operations.lock_work_item(session, item_id)
     item: dict[str, Any] = dict(visible(principal, row, "work item", item_id))
     if item["status"] == "assigned":
         raise ProblemError(
@@ -89,19 +74,10 @@ async def claim_item(item_id: uuid.UUID, request: Request, principal: Principal 
             raise ProblemError(
                 409, "conflict", "Already claimed", f"{item['claimed_by']} claimed this item."
             )
-        row = (
-            (
-                await session.execute(
-                    update(work_items)
-                    .where(work_items.c.item_id == item_id)
-                    .values(status="claimed", claimed_by=principal.sub, claimed_at=ctx.clock())
-                    .returning(*work_items.c)
-                )
-            )
-            .mappings()
-            .one()
+        row = await operations.update_work_item(
+            session, item_id, status="claimed", claimed_by=principal.sub, claimed_at=ctx.clock()
         )
-    return _item(dict(row))
+    return _item(row)
 
 
 @router.post(
@@ -143,10 +119,8 @@ async def assign(
             raise ProblemError(
                 422, "validation-error", "Rep has no team", f"Put {body.rep_id!r} in a team first."
             )
-        await session.execute(
-            update(work_items)
-            .where(work_items.c.item_id == item_id)
-            .values(claimed_by=principal.sub, claimed_at=ctx.clock())
+        await operations.update_work_item(
+            session, item_id, claimed_by=principal.sub, claimed_at=ctx.clock()
         )
         outgoing = await assign_item(
             session,
