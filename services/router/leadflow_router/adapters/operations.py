@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Column, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadflow_router.adapters.tables import assignments, work_items
@@ -43,14 +43,15 @@ async def lock_assignment(session: AsyncSession, assignment_id: uuid.UUID) -> Ro
     return dict(row) if row is not None else None
 
 
-async def update_assignment(session: AsyncSession, assignment_id: uuid.UUID, **values: Any) -> Row:
-    statement = (
-        update(assignments)
-        .where(assignments.c.assignment_id == assignment_id)
-        .values(**values)
-        .returning(*assignments.c)
-    )
+async def _update(session: AsyncSession, key: Column[Any], ident: uuid.UUID, **values: Any) -> Row:
+    """Set ``values`` on the row whose ``key`` is ``ident``; the row as it is now."""
+    table = key.table
+    statement = update(table).where(key == ident).values(**values).returning(*table.c)
     return dict((await session.execute(statement)).mappings().one())
+
+
+async def update_assignment(session: AsyncSession, assignment_id: uuid.UUID, **values: Any) -> Row:
+    return await _update(session, assignments.c.assignment_id, assignment_id, **values)
 
 
 async def assignments_per_rep(
@@ -99,10 +100,4 @@ async def lock_work_item(session: AsyncSession, item_id: uuid.UUID) -> Row | Non
 
 
 async def update_work_item(session: AsyncSession, item_id: uuid.UUID, **values: Any) -> Row:
-    statement = (
-        update(work_items)
-        .where(work_items.c.item_id == item_id)
-        .values(**values)
-        .returning(*work_items.c)
-    )
-    return dict((await session.execute(statement)).mappings().one())
+    return await _update(session, work_items.c.item_id, item_id, **values)
