@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from leadflow_contracts import lead_id_for
 
@@ -22,6 +22,7 @@ SOURCE = "generic"
 Outcome = Literal[
     "assigned", "unqualified", "duplicate", "work_queue_assigned", "reassigned", "dlq_replayed"
 ]
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ SCORING: dict[str, Any] = {
     "rules": [
         _rule(
             "senior-title",
-            "Senior title (VP, head, director, chief)",
+            "Senior title",
             "fit",
             40,
             {
@@ -167,14 +168,14 @@ SCORING: dict[str, Any] = {
         ),
         _rule(
             "mid-market",
-            "Company of 200 or more people",
+            "200+ employees",
             "fit",
             30,
             {"kind": "range", "field": "company_size", "min": 200},
         ),
         _rule(
             "target-country",
-            "In a target market",
+            "Target market",
             "fit",
             20,
             {"kind": "one_of", "field": "country", "values": ["DE", "AT", "CH", "US", "GB", "JP"]},
@@ -182,7 +183,7 @@ SCORING: dict[str, Any] = {
         _rule("free-email", "Free email address", "fit", -40, {"kind": "free_email"}),
         _rule(
             "duplicate",
-            "Duplicate of an earlier lead",
+            "Duplicate lead",
             "fit",
             -100,
             {"kind": "present", "field": "duplicate_of"},
@@ -196,7 +197,7 @@ SCORING: dict[str, Any] = {
         ),
         _rule(
             "paid-campaign",
-            "Came from a paid campaign",
+            "Paid campaign",
             "engagement",
             40,
             {"kind": "one_of", "field": "utm.source", "values": ["google", "linkedin"]},
