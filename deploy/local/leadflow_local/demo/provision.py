@@ -63,9 +63,10 @@ class Provisioner:
         self.say = say
         self.changes: list[str] = []
 
-    def _changed(self, what: str) -> None:
+    def changed(self, what: str) -> None:
+        """Records (and says) one thing this run made or did."""
         self.changes.append(what)
-        self.say(f"  created {what}")
+        self.say(f"  {what}")
 
     async def run(self) -> list[str]:
         for tenant in TENANTS:
@@ -76,7 +77,7 @@ class Provisioner:
         c, slug = self.client, tenant.slug
         if await c.get_or_none("ingest", f"/v1/tiers/{tenant.tier.name}") is None:
             await c.json("ingest", "POST", "/v1/tiers", json=tenant.tier.body(), expect=201)
-            self._changed(f"tier {tenant.tier.name} (SLA {tenant.tier.sla_minutes} min)")
+            self.changed(f"created tier {tenant.tier.name} (SLA {tenant.tier.sla_minutes} min)")
         if await c.get_or_none("ingest", f"/v1/tenants/{slug}") is None:
             body = {
                 "slug": slug,
@@ -85,7 +86,7 @@ class Provisioner:
                 "default_region": tenant.region,
             }
             await c.json("ingest", "POST", "/v1/tenants", json=body, expect=201)
-            self._changed(f"tenant {slug} on tier {tenant.tier.name}")
+            self.changed(f"created tenant {slug} on tier {tenant.tier.name}")
         await self.source(tenant)
         await self.scoring(slug, SCORING)
         for team in tenant.teams:
@@ -93,52 +94,35 @@ class Provisioner:
                 await c.json(
                     "router", "POST", f"/v1/tenants/{slug}/teams", json=team.body(), expect=201
                 )
-                self._changed(f"team {slug}/{team.team_id} ({team.strategy})")
+                self.changed(f"created team {slug}/{team.team_id} ({team.strategy})")
         for rep in tenant.reps:
             if await c.get_or_none("router", f"/v1/tenants/{slug}/reps/{rep.rep_id}") is None:
                 await c.json(
                     "router", "POST", f"/v1/tenants/{slug}/reps", json=rep.body(), expect=201
                 )
-                self._changed(
-                    f"rep {rep.rep_id} ({rep.time_zone}, skills {','.join(rep.skills)}, "
+                self.changed(
+                    f"created rep {rep.rep_id} ({rep.time_zone}, skills {','.join(rep.skills)}, "
                     f"capacity {rep.capacity}, weight {rep.weight}, {rep.presence})"
                 )
-        path = f"/v1/tenants/{slug}/routing-rules"
         wanted = tenant.routing_body()
-        if not covers(await c.get_or_none("router", path), wanted):
-            await c.json("router", "PUT", path, json=wanted, role="manager", tenant=slug)
-            self._changed(f"routing rules of {slug}")
+        if not covers(await c.get_or_none("router", f"/v1/tenants/{slug}/routing-rules"), wanted):
+            await c.put_routing_rules(slug, default_team=tenant.default_team, rules=wanted["rules"])
+            self.changed(f"created routing rules of {slug}")
 
     async def source(self, tenant: Tenant) -> None:
         c, slug = self.client, tenant.slug
         sources = await c.json("ingest", "GET", f"/v1/tenants/{slug}/sources")
         if not any(s["source"] == SOURCE for s in sources):
-            created = await c.json(
-                "ingest",
-                "POST",
-                f"/v1/tenants/{slug}/sources",
-                json={"source": SOURCE},
-                role="manager",
-                tenant=slug,
-                expect=201,
-            )
+            created = await c.add_source(slug, SOURCE)
             self.secrets.put(slug, created["secret"])
-            self._changed(f"source {slug}/{SOURCE} and its webhook secret")
+            self.changed(f"created source {slug}/{SOURCE} and its webhook secret")
 
     async def rotate_secret(self, slug: str) -> str:
         """A new secret when the state file lost ours (older ones stay valid 5 minutes)."""
-        created = await self.client.json(
-            "ingest",
-            "POST",
-            f"/v1/tenants/{slug}/sources/{SOURCE}/secrets:rotate",
-            json={"grace_seconds": 300},
-            role="manager",
-            tenant=slug,
-            expect=201,
-        )
+        created = await self.client.rotate_secret(slug, SOURCE, grace_seconds=300)
         secret: str = created["secret"]
         self.secrets.put(slug, secret)
-        self._changed(f"a new webhook secret for {slug}/{SOURCE} (the state file had none)")
+        self.changed(f"a new webhook secret for {slug}/{SOURCE} (the state file had none)")
         return secret
 
     async def scoring(self, slug: str, wanted: dict[str, Any]) -> bool:
@@ -147,8 +131,8 @@ class Provisioner:
         current = await self.client.get_or_none("scoring", path, role="manager", tenant=slug)
         if scoring_matches(current, wanted):
             return False
-        stored = await self.client.json(
-            "scoring", "PUT", path, json=wanted, role="manager", tenant=slug, expect=201
+        stored = await self.client.put_scoring(
+            slug, wanted["rules"], threshold=wanted["threshold"], weights=wanted["weights"]
         )
-        self._changed(f"scoring rule set of {slug} (version {stored['version']})")
+        self.changed(f"created scoring rule set of {slug} (version {stored['version']})")
         return True

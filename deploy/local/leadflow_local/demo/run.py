@@ -92,33 +92,20 @@ class Demo:
         self.provisioner = Provisioner(client, secrets, say)
         self.scoring_database_url = scoring_database_url
         self.timeout_s = timeout_s
-        self.changes: list[str] = []
-
-    def _changed(self, what: str) -> None:
-        self.changes.append(what)
-        self.say(f"  {what}")
+        self._changed = self.provisioner.changed
 
     # -- reading -----------------------------------------------------------------
     async def received(self, lead: DemoLead) -> bool:
-        path = f"/v1/leads/{lead.lead_id}"
-        found = await self.client.get_or_none("ingest", path, role="viewer", tenant=lead.tenant)
-        return found is not None
+        return (await self.client.ingest_lead(lead.tenant, lead.lead_id)).status_code == 200
 
     async def dead_letters(self, lead: DemoLead) -> list[dict[str, Any]]:
-        page = await self.client.json(
-            "dlq",
-            "GET",
-            "/v1/dead-letters",
-            params={"tenant": lead.tenant, "limit": 500},
-            role="operator",
-            tenant=lead.tenant,
-        )
-        return [d for d in page["items"] if d.get("lead_id") == str(lead.lead_id)]
+        letters = await self.client.dead_letters(lead.tenant, tenant=lead.tenant, limit=500)
+        return [d for d in letters if d.get("lead_id") == str(lead.lead_id)]
 
     async def result(self, lead: DemoLead) -> Result:
-        path = f"/v1/leads/{lead.lead_id}/timeline"
-        story = await self.client.get_or_none("audit", path, role="viewer", tenant=lead.tenant)
-        return observe(story["events"] if story else [], await self.dead_letters(lead))
+        answer = await self.client.timeline(lead.tenant, lead.lead_id)
+        events = answer.json()["events"] if answer.status_code == 200 else []
+        return observe(events, await self.dead_letters(lead))
 
     async def settle(
         self, lead: DemoLead, *, until: Collection[str] = (), timeout_s: float | None = None
@@ -153,30 +140,15 @@ class Demo:
 
     async def ack(self, lead: DemoLead) -> None:
         """The rep acknowledges the lead's current assignment, if still open."""
-        rows = await self.client.json(
-            "router",
-            "GET",
-            f"/v1/tenants/{lead.tenant}/assignments",
-            params={"lead_id": str(lead.lead_id)},
-            role="viewer",
-            tenant=lead.tenant,
-        )
+        rows = await self.client.assignments(lead.tenant, lead_id=str(lead.lead_id))
         if rows and rows[0]["status"] == "open":
-            path = f"/v1/assignments/{rows[0]['assignment_id']}/ack"
-            await self.client.json("router", "POST", path, role="operator", tenant=lead.tenant)
+            await self.client.ack_assignment(lead.tenant, rows[0]["assignment_id"])
             self._changed(f"{rows[0]['rep_id']} acknowledged lead {lead.key}")
 
     async def presence(self, slug: str, rep_id: str, presence: str) -> None:
         rep = await self.client.json("router", "GET", f"/v1/tenants/{slug}/reps/{rep_id}")
         if rep["presence"] != presence:
-            await self.client.json(
-                "router",
-                "PUT",
-                f"/v1/tenants/{slug}/reps/{rep_id}/presence",
-                json={"presence": presence},
-                role="operator",
-                tenant=slug,
-            )
+            await self.client.set_presence(slug, rep_id, presence)
             self._changed(f"{rep_id} is now {presence}")
 
     # -- the story ---------------------------------------------------------------
@@ -214,13 +186,7 @@ class Demo:
         await self.provisioner.scoring(lead.tenant, SCORING)
         for letter in await self.dead_letters(lead):
             if letter["status"] == "pending":
-                await self.client.json(
-                    "dlq",
-                    "POST",
-                    f"/v1/dead-letters/{letter['id']}:replay",
-                    role="operator",
-                    tenant=lead.tenant,
-                )
+                await self.client.replay_dead_letter(lead.tenant, letter["id"])
                 self._changed(f"replayed dead letter {letter['id']} of lead {lead.key}")
         await self.settle(lead)
         await self.ack(lead)
@@ -305,6 +271,6 @@ async def run_demo(
                     else None,
                 )
             )
-    report = DemoReport(tuple(reports), tuple(demo.provisioner.changes + demo.changes))
+    report = DemoReport(tuple(reports), tuple(demo.provisioner.changes))
     out(render(report))
     return report
