@@ -30,7 +30,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--database-url",
         default=os.environ.get("DATABASE_URL"),
         help="the PostgreSQL server of the stack, for the poison step (default: DATABASE_URL, "
-        "else make run's embedded one on port 55432)",
+        "else the embedded one running from --data-dir)",
     )
     demo.add_argument("--state-dir", default=".data/demo", help="where the webhook secrets live")
     demo.add_argument(
@@ -38,7 +38,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         action="store_true",
         help="fail instead of starting an embedded stack when nothing answers",
     )
-    demo.add_argument("--data-dir", default=".data", help="data of an embedded stack it starts")
+    demo.add_argument(
+        "--data-dir", default=".data", help="where make run keeps its data (and an embedded stack)"
+    )
     demo.add_argument("--timeout", type=float, default=90.0, help="seconds to wait per step")
     demo.set_defaults(func=main)
 
@@ -48,6 +50,16 @@ def _answers(url: str) -> bool:
         return httpx.get(f"{url}/healthz", timeout=3.0).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def embedded_postgres_url(data_dir: Path) -> str | None:
+    """The server URL of the embedded PostgreSQL running from ``data_dir`` (make run's),
+    from its ``postmaster.pid`` (the fourth line is the port), or None if none runs there."""
+    try:
+        lines = (data_dir / "postgres" / "postmaster.pid").read_text().splitlines()
+        return f"postgresql://postgres@127.0.0.1:{int(lines[3])}/postgres"
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _play(args: argparse.Namespace, urls: dict[str, str], secret: str, db: str | None) -> int:
@@ -73,8 +85,15 @@ def main(args: argparse.Namespace) -> int:
 
     urls = dict(_service_urls(args))
     if _answers(urls["ingest"]) if "ingest" in urls else False:
-        server = args.database_url or "postgresql://postgres@127.0.0.1:55432/postgres"
-        return _play(args, urls, _jwt_secret(), with_database(server, "leadflow_scoring"))
+        server = args.database_url or embedded_postgres_url(Path(args.data_dir))
+        if server is None:
+            print(
+                "note: no --database-url and no embedded PostgreSQL in "
+                f"{args.data_dir}: the poison step cannot run",
+                file=sys.stderr,
+            )
+        db = with_database(server, "leadflow_scoring") if server else None
+        return _play(args, urls, _jwt_secret(), db)
     if args.no_start or args.url:
         print(
             f"leadflow demo: nothing answers at {urls.get('ingest')}: start the stack with "

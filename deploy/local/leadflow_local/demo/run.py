@@ -56,6 +56,21 @@ class LeadReport:
     problems: tuple[str, ...]
     console_url: str | None
 
+    @classmethod
+    def of(cls, lead: DemoLead, result: Result, console_url: str | None) -> LeadReport:
+        """``result`` compared with what the story expects of ``lead``."""
+        return cls(
+            key=lead.key,
+            lead_id=lead.lead_id,
+            tenant=lead.tenant,
+            name=lead.name,
+            story=lead.title,
+            expected=lead.expected,
+            result=result,
+            problems=tuple(mismatches(lead, result)),
+            console_url=f"{console_url.rstrip('/')}/leads/{lead.lead_id}" if console_url else None,
+        )
+
     @property
     def ok(self) -> bool:
         return not self.problems
@@ -253,24 +268,7 @@ async def run_demo(
         for lead in LEADS:
             if lead.ignore_first_assignment:
                 await demo.wait_sla(lead)
-        reports = []
-        for lead in LEADS:
-            result = await demo.result(lead)
-            reports.append(
-                LeadReport(
-                    key=lead.key,
-                    lead_id=lead.lead_id,
-                    tenant=lead.tenant,
-                    name=lead.name,
-                    story=lead.title,
-                    expected=lead.expected,
-                    result=result,
-                    problems=tuple(mismatches(lead, result)),
-                    console_url=f"{console_url.rstrip('/')}/leads/{lead.lead_id}"
-                    if console_url
-                    else None,
-                )
-            )
+        reports = [LeadReport.of(lead, await demo.result(lead), console_url) for lead in LEADS]
     report = DemoReport(tuple(reports), tuple(demo.provisioner.changes))
     out(render(report))
     return report

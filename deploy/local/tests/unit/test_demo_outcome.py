@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from leadflow_local.demo.outcome import mismatches, observe
+from leadflow_local.demo.outcome import Result, mismatches, observe
 from leadflow_local.demo.run import DemoReport, LeadReport
 from leadflow_local.demo.story import LEADS, TENANT_BY_SLUG
 from leadflow_local.demo.table import render
@@ -75,36 +75,34 @@ def test_mismatches_name_what_differs_from_the_story() -> None:
 
 
 def _report(changes: tuple[str, ...], *, break_one: bool) -> DemoReport:
+    """Every lead as the story expects it, but ``owner`` stuck in the work queue."""
     rows = []
     for lead in LEADS:
-        result = observe([*START, _scored(50, True, *lead.expected.reasons)], [])
-        problems = ("outcome wrong",) if break_one and lead.key == "owner" else ()
-        rows.append(
-            LeadReport(
-                key=lead.key,
-                lead_id=lead.lead_id,
-                tenant=lead.tenant,
-                name=lead.name,
-                story=lead.title,
-                expected=lead.expected,
-                result=result,
-                problems=problems,
-                console_url=None,
-            )
+        want = lead.expected
+        outcome = "in work queue" if break_one and lead.key == "owner" else want.outcome
+        result = Result(
+            outcome,
+            score=50,
+            reasons=tuple((r, r.title(), 10) for r in want.reasons),
+            rep_id=want.rep_id,
+            team_id=want.team_id,
+            strategy=want.strategy,
         )
+        rows.append(LeadReport.of(lead, result, "http://console.test/"))
     return DemoReport(tuple(rows), changes)
 
 
 def test_the_table_lists_every_lead_and_says_whether_anything_changed() -> None:
     repeat = render(_report((), break_one=False), width=400)
     for lead in LEADS:
-        assert str(lead.lead_id) in repeat
+        assert f"http://console.test/leads/{lead.lead_id}" in repeat
     assert "10/10 leads reached the outcome the story expects" in repeat
     assert "Nothing changed" in repeat
     first = render(_report(("created x", "sent y"), break_one=True), width=400)
     assert "9/10 leads" in first
     assert "changed 2 thing(s)" in first
-    assert "✗" in first
+    assert "✗ in work queue" in first
+    assert "outcome in work queue, expected assigned" in first
 
 
 def test_the_story_is_consistent() -> None:
@@ -121,3 +119,15 @@ def test_the_story_is_consistent() -> None:
         assert {rep.team_id for rep in tenant.reps} <= teams
         assert {rule["team_id"] for rule in tenant.routing_rules} | {tenant.default_team} <= teams
     assert len({t.tier.name for t in TENANT_BY_SLUG.values()}) == 2
+
+
+def test_the_embedded_postgres_is_found_by_its_postmaster_pid(tmp_path) -> None:
+    from leadflow_local.demo.command import embedded_postgres_url
+
+    assert embedded_postgres_url(tmp_path) is None
+    (tmp_path / "postgres").mkdir()
+    pid = tmp_path / "postgres" / "postmaster.pid"
+    pid.write_text(f"4242\n{tmp_path}/postgres\n1764770000\n34867\n/tmp\n127.0.0.1\n")
+    assert embedded_postgres_url(tmp_path) == "postgresql://postgres@127.0.0.1:34867/postgres"
+    pid.write_text("4242\n")
+    assert embedded_postgres_url(tmp_path) is None
