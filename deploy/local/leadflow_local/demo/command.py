@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 from servicekit.db import with_database
 
+from leadflow_local.demo.client import ApiError
 from leadflow_local.demo.run import DemoReport, DemoUnavailable, run_demo
 
 
@@ -77,6 +78,9 @@ def _play(args: argparse.Namespace, urls: dict[str, str], secret: str, db: str |
     except DemoUnavailable as exc:
         print(f"leadflow demo: {exc}. Start the stack with `make run`.", file=sys.stderr)
         return 1
+    except (ApiError, httpx.HTTPError) as exc:
+        print(f"leadflow demo: stopped, a call failed: {exc}", file=sys.stderr)
+        return 1
     return 0 if report.ok else 1
 
 
@@ -95,11 +99,8 @@ def main(args: argparse.Namespace) -> int:
         db = with_database(server, "leadflow_scoring") if server else None
         return _play(args, urls, _jwt_secret(), db)
     if args.no_start or args.url:
-        print(
-            f"leadflow demo: nothing answers at {urls.get('ingest')}: start the stack with "
-            "`make run` (or drop --no-start to let the demo start one).",
-            file=sys.stderr,
-        )
+        hint = "is it running?" if args.url else "start it with `make run` (or drop --no-start)"
+        print(f"leadflow demo: nothing answers at {urls.get('ingest')}: {hint}", file=sys.stderr)
         return 1
     from leadflow_local.stack import Stack  # the embedded extra
 

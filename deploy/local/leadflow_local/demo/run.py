@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
+from sqlalchemy import make_url
 
 from leadflow_local.demo.client import ApiError, Client
 from leadflow_local.demo.outcome import IN_PROGRESS, Result, mismatches, observe
@@ -188,7 +190,15 @@ class Demo:
             if self.scoring_database_url is None:
                 self.say(f"  lead {lead.key} not sent: the poison step needs scoring's database")
                 return
-            version = await store_unloadable_rule_set(self.scoring_database_url, lead.tenant)
+            try:
+                version = await store_unloadable_rule_set(self.scoring_database_url, lead.tenant)
+            except psycopg.OperationalError:
+                where = make_url(self.scoring_database_url).render_as_string(hide_password=True)
+                self.say(
+                    f"  lead {lead.key} not sent: scoring's database {where} does not answer "
+                    "(give the stack's PostgreSQL with --database-url)"
+                )
+                return
             self._changed(
                 f"below the API: stored scoring version {version} of {lead.tenant}, which this "
                 "release cannot load (as a newer release would leave it)"
