@@ -7,7 +7,7 @@ MYPY_PACKAGES := -p leadflow_contracts -p servicekit -p leadflow_local \
 	-p leadflow_console
 
 .PHONY: help uv sync tools chromium run test test-unit test-compose lint fmt bench fuzz chaos \
-	chaos-short smoke proof contracts-check contracts-write topics
+	chaos-short smoke demo proof contracts-check contracts-write topics
 
 help:
 	@echo "make run              install everything and start the whole stack (embedded defaults)"
@@ -16,6 +16,7 @@ help:
 	@echo "make lint | fmt       ruff check + ruff format --check + mypy --strict | reformat"
 	@echo "make proof            journeys 1-10 with their evidence (.data/proof/<time>/report.md)"
 	@echo "make smoke            start the stack, send one signed lead, print its timeline, stop"
+	@echo "make demo             against make run's stack: 2 tenants, 10 leads told as a story, a table"
 	@echo "make bench            pipeline benchmark"
 	@echo "make fuzz             schemathesis against every service (FUZZ_SECONDS per service)"
 	@echo "make chaos            every fault scenario under load, a table of what was lost (~30 min)"
@@ -98,6 +99,11 @@ proof: sync
 
 smoke: sync
 	$(UV) run --frozen python -m leadflow_local.smoke
+
+# The story of issue 19 against the running `make run` stack (starts an embedded one when
+# nothing answers); idempotent. DEMO_ARGS e.g. --port-offset 100 --database-url ...
+demo: sync
+	$(UV) run --frozen leadflow demo $(DEMO_ARGS)
 
 contracts-check: sync
 	$(UV) run --frozen python -m leadflow_contracts.schemas check

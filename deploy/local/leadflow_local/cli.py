@@ -1,4 +1,5 @@
-"""The ``leadflow`` command: run the embedded stack, ensure topics, mint tokens, DLQ ops."""
+"""The ``leadflow`` command: run the embedded stack, ensure topics, mint tokens, DLQ ops,
+the demo."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from leadflow_contracts import REGISTRY
 from servicekit.auth import Role, mint_token
 from servicekit.kafka import ensure_topics
 from servicekit.settings import DEV_JWT_SECRET
+
+from leadflow_local.demo import command as demo_command
 
 if TYPE_CHECKING:
     from leadflow_local.stack import Stack
@@ -200,6 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--sub", default="cli")
     token.add_argument("--ttl-seconds", type=int, default=12 * 3600)
     token.set_defaults(func=_token)
+
+    demo_command.add_parser(sub)
 
     try:
         dlq_cli = importlib.import_module("leadflow_dlq.cli")

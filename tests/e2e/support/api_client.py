@@ -8,65 +8,27 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-import orjson
 from leadflow_contracts import lead_id_for
+from leadflow_local.demo.client import ApiError, Client
 from prometheus_client.parser import text_string_to_metric_families
-from servicekit.auth import mint_token
 
 from tests.e2e.support import evidence
 from tests.e2e.support.deployment import Deployment
-from tests.e2e.support.signing import new_webhook_id, signed_headers
+from tests.e2e.support.signing import new_webhook_id
 
 
-class ApiError(AssertionError):
-    pass
-
-
-class Api:
-    """Every request the journeys make, in one place (paths and bodies per issues 3-7)."""
+class Api(Client):
+    """Every request the journeys make, in one place (paths and bodies per issues 3-7);
+    the calls themselves are the launcher's demo client, with every answer recorded for
+    ``make proof``."""
 
     def __init__(self, deployment: Deployment, http: httpx.AsyncClient) -> None:
+        super().__init__(deployment.urls, deployment.jwt_secret, http, sub="e2e")
         self.deployment = deployment
-        self.http = http
 
-    def headers(self, role: str = "admin", tenants: list[str] | None = None) -> dict[str, str]:
-        token = mint_token(
-            self.deployment.jwt_secret,
-            sub=f"e2e-{role}",
-            role=role,
-            tenants=tenants or ["*"],
-            ttl_s=3600,
-        )
-        return {"authorization": f"Bearer {token}"}
-
-    async def call(
-        self,
-        service: str,
-        method: str,
-        path: str,
-        *,
-        role: str = "admin",
-        tenant: str | None = None,
-        expect: int | tuple[int, ...] | None = None,
-        record: bool = True,
-        **kwargs: Any,
-    ) -> httpx.Response:
-        headers = self.headers(role, [tenant] if tenant else None) | kwargs.pop("headers", {})
-        url = self.deployment.urls[service] + path
-        response = await self.http.request(method, url, headers=headers, **kwargs)
-        if record and (recorder := evidence.current()):
+    def record(self, response: httpx.Response) -> None:
+        if recorder := evidence.current():
             recorder.record(self, response)
-        wanted = (expect,) if isinstance(expect, int) else expect
-        if wanted is not None and response.status_code not in wanted:
-            raise ApiError(
-                f"{service}: {method} {path} answered {response.status_code}, expected "
-                f"{' or '.join(map(str, wanted))}: {response.text[:1500]}"
-            )
-        return response
-
-    async def json(self, service: str, method: str, path: str, **kwargs: Any) -> Any:
-        kwargs.setdefault("expect", (200, 201))
-        return (await self.call(service, method, path, **kwargs)).json()
 
     # -- ingest (issue 3) ------------------------------------------------------------
     async def create_tier(self, name: str, *, sla_minutes: int, rate_per_minute: int) -> Any:
@@ -83,28 +45,6 @@ class Api:
         body = {"slug": slug, "name": f"E2E {slug}", "tier": tier, "default_region": default_region}
         return await self.json("ingest", "POST", "/v1/tenants", json=body, expect=201)
 
-    async def add_source(self, slug: str, source: str = "generic") -> Any:
-        return await self.json(
-            "ingest",
-            "POST",
-            f"/v1/tenants/{slug}/sources",
-            json={"source": source},
-            role="manager",
-            tenant=slug,
-            expect=201,
-        )
-
-    async def rotate_secret(self, slug: str, source: str, grace_seconds: int) -> Any:
-        return await self.json(
-            "ingest",
-            "POST",
-            f"/v1/tenants/{slug}/sources/{source}/secrets:rotate",
-            json={"grace_seconds": grace_seconds},
-            role="manager",
-            tenant=slug,
-            expect=201,
-        )
-
     async def list_secrets(self, slug: str, source: str) -> list[dict[str, Any]]:
         path = f"/v1/tenants/{slug}/sources/{source}/secrets"
         result: list[dict[str, Any]] = await self.json(
@@ -116,43 +56,7 @@ class Api:
         path = f"/v1/tenants/{slug}/sources/{source}/secrets/{secret_id}"
         await self.call("ingest", "DELETE", path, role="manager", tenant=slug, expect=204)
 
-    async def ingest_lead(self, slug: str, lead_id: uuid.UUID) -> httpx.Response:
-        return await self.call("ingest", "GET", f"/v1/leads/{lead_id}", role="viewer", tenant=slug)
-
-    async def post_webhook(
-        self, slug: str, source: str, raw: bytes, headers: dict[str, str]
-    ) -> httpx.Response:
-        url = f"{self.deployment.urls['ingest']}/v1/webhooks/{slug}/{source}"
-        response = await self.http.post(url, content=raw, headers=headers)
-        if recorder := evidence.current():
-            recorder.record(self, response)
-        return response
-
     # -- scoring (issue 4) -----------------------------------------------------------
-    async def put_scoring(
-        self,
-        slug: str,
-        rules: list[dict[str, Any]],
-        *,
-        threshold: int,
-        weights: dict[str, int] | None = None,
-    ) -> Any:
-        """A new rule-set version (201); returns the stored version (``version`` …)."""
-        body = {
-            "rules": rules,
-            "weights": weights or {"fit": 50, "engagement": 50},
-            "threshold": threshold,
-        }
-        return await self.json(
-            "scoring",
-            "PUT",
-            f"/v1/tenants/{slug}/scoring",
-            json=body,
-            role="manager",
-            tenant=slug,
-            expect=201,
-        )
-
     async def qualify_everything(self, slug: str) -> int:
         """A rule set under which every lead with an email qualifies (routing journeys)."""
         rules = [
@@ -184,11 +88,6 @@ class Api:
             role="viewer",
             tenant=slug,
             expect=200,
-        )
-
-    async def get_scoring(self, slug: str) -> Any:
-        return await self.json(
-            "scoring", "GET", f"/v1/tenants/{slug}/scoring", role="manager", tenant=slug
         )
 
     # -- router (issue 5) ------------------------------------------------------------
@@ -229,30 +128,6 @@ class Api:
         )
         return str(rep["rep_id"])
 
-    async def set_presence(self, slug: str, rep_id: str, presence: str) -> Any:
-        """The rep (an operator token of the tenant) changes their own presence."""
-        return await self.json(
-            "router",
-            "PUT",
-            f"/v1/tenants/{slug}/reps/{rep_id}/presence",
-            json={"presence": presence},
-            role="operator",
-            tenant=slug,
-        )
-
-    async def put_routing_rules(
-        self, slug: str, *, default_team: str, rules: list[dict[str, Any]] | None = None
-    ) -> Any:
-        body = {"rules": rules or [], "default_team": default_team}
-        return await self.json(
-            "router",
-            "PUT",
-            f"/v1/tenants/{slug}/routing-rules",
-            json=body,
-            role="manager",
-            tenant=slug,
-        )
-
     async def work_queue(self, slug: str, status: str = "open") -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = await self.json(
             "router",
@@ -274,24 +149,7 @@ class Api:
             "router", "POST", path, json={"rep_id": rep_id}, role="manager", tenant=slug
         )
 
-    async def ack_assignment(self, slug: str, assignment_id: str) -> Any:
-        """The rep (an operator token of the tenant) acknowledges an assignment."""
-        path = f"/v1/assignments/{assignment_id}/ack"
-        return await self.json("router", "POST", path, role="operator", tenant=slug)
-
-    async def assignments(self, slug: str, **query: Any) -> list[dict[str, Any]]:
-        path = f"/v1/tenants/{slug}/assignments"
-        rows: list[dict[str, Any]] = await self.json(
-            "router", "GET", path, params=query, role="viewer", tenant=slug
-        )
-        return rows
-
     # -- audit (issue 6) -------------------------------------------------------------
-    async def timeline(self, slug: str, lead_id: uuid.UUID) -> httpx.Response:
-        return await self.call(
-            "audit", "GET", f"/v1/leads/{lead_id}/timeline", role="viewer", tenant=slug
-        )
-
     async def audit_events(self, slug: str, **query: Any) -> Any:
         return await self.json(
             "audit", "GET", "/v1/events", params=query, role="viewer", tenant=slug
@@ -301,25 +159,9 @@ class Api:
         return await self.json("audit", "GET", "/v1/audit:verify", role="viewer")
 
     # -- dlq (issue 7) ---------------------------------------------------------------
-    async def dead_letters(self, slug: str, **query: Any) -> list[dict[str, Any]]:
-        body = await self.json(
-            "dlq", "GET", "/v1/dead-letters", params=query, role="operator", tenant=slug
-        )
-        items: list[dict[str, Any]] = body["items"] if isinstance(body, dict) else body
-        return items
-
     async def dead_letter(self, slug: str, dead_letter_id: str) -> Any:
         return await self.json(
             "dlq", "GET", f"/v1/dead-letters/{dead_letter_id}", role="operator", tenant=slug
-        )
-
-    async def replay_dead_letter(self, slug: str, dead_letter_id: str) -> Any:
-        return await self.json(
-            "dlq",
-            "POST",
-            f"/v1/dead-letters/{dead_letter_id}:replay",
-            role="operator",
-            tenant=slug,
         )
 
     # -- every service ---------------------------------------------------------------
@@ -366,14 +208,15 @@ class Tenant:
         """POST a webhook signed by the official package (defaults: this tenant's URL and
         current secret, a fresh webhook-id, now; ``signed_body`` signs other bytes than
         those sent, as a tampering proxy would)."""
-        raw = body if isinstance(body, bytes) else orjson.dumps(body)
-        headers = signed_headers(
-            self.secret if secret is None else secret,
-            raw if signed_body is None else signed_body,
+        response = await self.api.post_webhook(
+            slug or self.slug,
+            self.source,
+            body,
+            secret=self.secret if secret is None else secret,
             webhook_id=webhook_id or new_webhook_id(),
             at=at,
+            signed_body=signed_body,
         )
-        response = await self.api.post_webhook(slug or self.slug, self.source, raw, headers)
         if expect is not None and response.status_code != expect:
             raise ApiError(
                 f"webhook answered {response.status_code}, expected {expect}: {response.text}"
