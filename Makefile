@@ -7,7 +7,7 @@ MYPY_PACKAGES := -p leadflow_contracts -p servicekit -p leadflow_local \
 	-p leadflow_console
 
 .PHONY: help uv sync tools chromium run test test-unit test-compose lint fmt bench fuzz chaos \
-	chaos-short smoke demo proof contracts-check contracts-write topics
+	chaos-short smoke demo demo-headed proof contracts-check contracts-write topics
 
 help:
 	@echo "make run              install everything and start the whole stack (embedded defaults)"
@@ -17,6 +17,7 @@ help:
 	@echo "make proof            journeys 1-10 with their evidence (.data/proof/<time>/report.md)"
 	@echo "make smoke            start the stack, send one signed lead, print its timeline, stop"
 	@echo "make demo             against make run's stack: 2 tenants, 10 leads told as a story, a table"
+	@echo "make demo-headed      the same story walked in the console: video + screenshots in .data/demo/<time>/"
 	@echo "make bench            pipeline benchmark"
 	@echo "make fuzz             schemathesis against every service (FUZZ_SECONDS per service)"
 	@echo "make chaos            every fault scenario under load, a table of what was lost (~30 min)"
@@ -104,6 +105,14 @@ smoke: sync
 # nothing answers); idempotent. DEMO_ARGS e.g. --port-offset 100 --database-url ...
 demo: sync
 	$(UV) run --frozen leadflow demo $(DEMO_ARGS)
+
+# The story walked through the console in Chromium, with captions, recorded under
+# .data/demo/<UTC time>/ (walk.webm, one PNG per step, steps.json). Headed when DISPLAY
+# is set; else under xvfb-run when it exists (headed on a virtual screen); else headless.
+demo-headed: sync
+	@if [ -z "$$DISPLAY" ] && command -v xvfb-run >/dev/null; then \
+	  xvfb-run -a -s "-screen 0 1280x800x24" $(UV) run --frozen leadflow demo-headed $(DEMO_ARGS); \
+	else $(UV) run --frozen leadflow demo-headed $(DEMO_ARGS); fi
 
 contracts-check: sync
 	$(UV) run --frozen python -m leadflow_contracts.schemas check
