@@ -42,13 +42,14 @@ tools:
 run: sync
 	$(UV) run --frozen leadflow run
 
-# The console's browser journeys drive Debian's Chromium (Playwright brings only its driver).
+# The console's browser journeys drive Debian's Chromium (Playwright brings only its driver);
+# the demo walk's video is encoded by Debian's ffmpeg.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium && command -v ffmpeg; } >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium ffmpeg; \
 		else \
-			echo "make: the console's browser tests need Chromium: sudo apt-get install -y chromium" >&2; \
+			echo "make: the browser tests need Chromium and ffmpeg: sudo apt-get install -y chromium ffmpeg" >&2; \
 		fi; }
 
 test: sync tools chromium
@@ -109,7 +110,7 @@ demo: sync
 # The story walked through the console in Chromium, with captions, recorded under
 # .data/demo/<UTC time>/ (walk.webm, one PNG per step, steps.json). Headed when DISPLAY
 # is set; else under xvfb-run when it exists (headed on a virtual screen); else headless.
-demo-headed: sync
+demo-headed: sync chromium
 	@if [ -z "$$DISPLAY" ] && command -v xvfb-run >/dev/null; then \
 	  xvfb-run -a -s "-screen 0 1280x800x24" $(UV) run --frozen leadflow demo-headed $(DEMO_ARGS); \
 	else $(UV) run --frozen leadflow demo-headed $(DEMO_ARGS); fi

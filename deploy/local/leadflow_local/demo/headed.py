@@ -95,7 +95,8 @@ def console_walk(base: str, jwt_secret: str, letter: dict[str, Any], secrets: Se
             await w.pause(0.5)
             await page.get_by_label("Country (ISO code)").fill("NL")
             await page.get_by_role("button", name="Preview the draft").click()
-            await expect(page.locator("#preview-decision")).to_contain_text("dach")
+            # The default team is dach too: only "by rule dach" shows the edited rule matched.
+            await expect(page.locator("#preview-decision")).to_contain_text("by rule dach")
 
         async def switch_to_globex() -> None:
             await page.locator("#tenant-switch").select_option(GLOBEX.slug)
