@@ -7,7 +7,7 @@ MYPY_PACKAGES := -p leadflow_contracts -p servicekit -p leadflow_local \
 	-p leadflow_console
 
 .PHONY: help uv sync tools chromium run test test-unit test-compose lint fmt bench fuzz chaos \
-	chaos-short smoke demo proof contracts-check contracts-write topics
+	chaos-short smoke demo demo-headed proof contracts-check contracts-write topics
 
 help:
 	@echo "make run              install everything and start the whole stack (embedded defaults)"
@@ -17,6 +17,7 @@ help:
 	@echo "make proof            journeys 1-10 with their evidence (.data/proof/<time>/report.md)"
 	@echo "make smoke            start the stack, send one signed lead, print its timeline, stop"
 	@echo "make demo             against make run's stack: 2 tenants, 10 leads told as a story, a table"
+	@echo "make demo-headed      the same story walked in the console: video + screenshots in .data/demo/<time>/"
 	@echo "make bench            pipeline benchmark"
 	@echo "make fuzz             schemathesis against every service (FUZZ_SECONDS per service)"
 	@echo "make chaos            every fault scenario under load, a table of what was lost (~30 min)"
@@ -41,13 +42,14 @@ tools:
 run: sync
 	$(UV) run --frozen leadflow run
 
-# The console's browser journeys drive Debian's Chromium (Playwright brings only its driver).
+# The console's browser journeys drive Debian's Chromium (Playwright brings only its driver);
+# the demo walk's video is encoded by Debian's ffmpeg.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium && command -v ffmpeg; } >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium ffmpeg; \
 		else \
-			echo "make: the console's browser tests need Chromium: sudo apt-get install -y chromium" >&2; \
+			echo "make: the browser tests need Chromium and ffmpeg: sudo apt-get install -y chromium ffmpeg" >&2; \
 		fi; }
 
 test: sync tools chromium
@@ -104,6 +106,14 @@ smoke: sync
 # nothing answers); idempotent. DEMO_ARGS e.g. --port-offset 100 --database-url ...
 demo: sync
 	$(UV) run --frozen leadflow demo $(DEMO_ARGS)
+
+# The story walked through the console in Chromium, with captions, recorded under
+# .data/demo/<UTC time>/ (walk.webm, one PNG per step, steps.json). Headed when DISPLAY
+# is set; else under xvfb-run when it exists (headed on a virtual screen); else headless.
+demo-headed: sync chromium
+	@if [ -z "$$DISPLAY" ] && command -v xvfb-run >/dev/null; then \
+	  xvfb-run -a -s "-screen 0 1280x800x24" $(UV) run --frozen leadflow demo-headed $(DEMO_ARGS); \
+	else $(UV) run --frozen leadflow demo-headed $(DEMO_ARGS); fi
 
 contracts-check: sync
 	$(UV) run --frozen python -m leadflow_contracts.schemas check

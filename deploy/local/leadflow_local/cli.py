@@ -21,6 +21,7 @@ from servicekit.kafka import ensure_topics
 from servicekit.settings import DEV_JWT_SECRET
 
 from leadflow_local.demo import command as demo_command
+from leadflow_local.demo import headed_command
 
 if TYPE_CHECKING:
     from leadflow_local.stack import Stack
@@ -205,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.set_defaults(func=_token)
 
     demo_command.add_parser(sub)
+    headed_command.add_parser(sub)
 
     try:
         dlq_cli = importlib.import_module("leadflow_dlq.cli")

@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import async_playwright
+from leadflow_local.demo.walk import chromium, sign_in
 from servicekit.auth import mint_token
 from servicekit.testing.helpers import eventually
 
 CHROMIUM = os.environ.get("LEADFLOW_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SHOTS = Path(os.environ.get("LEADFLOW_CONSOLE_SCREENSHOTS", ".data/artifacts/console"))
 
 #: Visible form controls with no accessible label (neither <label> nor aria-label).
@@ -43,10 +42,8 @@ async def browser() -> AsyncIterator[Any]:
             f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); "
             "make test and .ci/run do so when they can"
         )
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    async with chromium(headless=True, executable=CHROMIUM) as browser:
         yield browser
-        await browser.close()
 
 
 class Console:
@@ -62,10 +59,7 @@ class Console:
 
     async def sign_in(self, role: str, tenants: list[str], **kw: Any) -> None:
         """Paste a token into the sign-in form, as a user with a minted token does."""
-        await self.page.goto(self.base + "/sign-in")
-        await self.page.get_by_label("Admin API token (JWT)").fill(self.token(role, tenants, **kw))
-        await self.page.get_by_role("button", name="Sign in", exact=True).click()
-        await self.page.wait_for_url(self.base + "/")
+        await sign_in(self.page, self.base, self.token(role, tenants, **kw))
 
     async def go(self, path: str) -> Any:
         return await self.page.goto(self.base + path)
