@@ -18,10 +18,11 @@ from servicekit.problems import ProblemError
 
 from leadflow_ingest.adapters import config_store as store
 from leadflow_ingest.api.context import IngestContext, ingest_context
-from leadflow_ingest.api.models import NewSecret, RotateIn, SecretInfo, SourceIn, SourceOut
+from leadflow_ingest.api.models import NewSecret, RotateIn, SourceIn, SourceOut
 from leadflow_ingest.api.tenants import not_found
 from leadflow_ingest.domain.sources.registry import ADAPTERS
 from leadflow_ingest.handlers import secrets
+from leadflow_ingest.handlers.views import SecretInfo
 
 router = APIRouter(prefix="/v1/tenants/{slug}/sources", tags=["sources"])
 MANAGER = require(Role.manager)
