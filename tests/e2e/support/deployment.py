@@ -65,8 +65,8 @@ def live_urls() -> dict[str, str]:
         if name.strip() and url.strip():
             urls[name.strip()] = url.strip().rstrip("/")
     for name in SERVICE_PORTS:
-        if url := os.environ.get(f"LEADFLOW_E2E_{name.upper()}_URL"):
-            urls[name] = url.rstrip("/")
+        if one := os.environ.get(f"LEADFLOW_E2E_{name.upper()}_URL"):
+            urls[name] = one.rstrip("/")
     return urls
 
 

@@ -19,6 +19,7 @@ from servicekit.logging import error_text, get_logger
 from servicekit.outbox import stage
 from servicekit.runtime import Runtime
 from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadflow_dlq.adapters import store
 from leadflow_dlq.adapters.store import Scope
@@ -53,6 +54,38 @@ class DeadLetterOps:
     def _state(self, row: Row[Any]) -> dict[str, Any]:
         return {"status": row.status, "replay_count": row.replay_count}
 
+    async def _record(
+        self,
+        session: AsyncSession,
+        dead_letter_id: uuid.UUID,
+        row: Row[Any],
+        *,
+        actor: str,
+        action: Action,
+        status: Status,
+        count: int,
+        reason: str | None = None,
+        detail: dict[str, Any] | None = None,
+        suffix: str = "",
+    ) -> None:
+        """Mark the record, add its history line and stage ``dead_letter.changed`` (the
+        change's ``action`` is the history action plus ``suffix``, e.g. ``replayed#2``)."""
+        await store.mark(session, dead_letter_id, status, count)
+        await store.add_history(session, dead_letter_id, actor, action, reason, detail)
+        after: dict[str, Any] = {"status": status.value, "replay_count": count}
+        if reason is not None:
+            after["reason"] = reason
+        changed = dead_letter_changed(
+            producer=self._runtime.producer,
+            dead_letter_id=dead_letter_id,
+            tenant_id=row.tenant_id,
+            actor=actor,
+            action=f"{action.value}{suffix}",
+            before=self._state(row),
+            after=after,
+        )
+        await stage(session, changed)
+
     async def replay(self, dead_letter_id: uuid.UUID, *, actor: str, scope: Scope) -> None:
         """Raises NotFound, TransitionRefused, or the publish error (nothing marked)."""
         runtime = self._runtime
@@ -68,20 +101,17 @@ class DeadLetterOps:
                 headers_from_json(row.headers), replay_of=str(dead_letter_id), count=count
             )
             await republish(runtime.raw_producer, row.original_topic, row.key, row.value, headers)
-            await store.mark(session, dead_letter_id, status, count)
             detail = {"topic": row.original_topic, "replay_count": count}
-            await store.add_history(session, dead_letter_id, actor, Action.replayed, None, detail)
-            await stage(
+            await self._record(
                 session,
-                dead_letter_changed(
-                    producer=runtime.producer,
-                    dead_letter_id=dead_letter_id,
-                    tenant_id=row.tenant_id,
-                    actor=actor,
-                    action=f"replayed#{count}",
-                    before=self._state(row),
-                    after={"status": status.value, "replay_count": count},
-                ),
+                dead_letter_id,
+                row,
+                actor=actor,
+                action=Action.replayed,
+                status=status,
+                count=count,
+                detail=detail,
+                suffix=f"#{count}",
             )
         await self._after_change()
 
@@ -94,23 +124,15 @@ class DeadLetterOps:
             if row is None:
                 raise NotFound(str(dead_letter_id))
             status = transition(Status(row.status), Action.discarded)
-            await store.mark(session, dead_letter_id, status, row.replay_count)
-            await store.add_history(session, dead_letter_id, actor, Action.discarded, reason, None)
-            await stage(
+            await self._record(
                 session,
-                dead_letter_changed(
-                    producer=runtime.producer,
-                    dead_letter_id=dead_letter_id,
-                    tenant_id=row.tenant_id,
-                    actor=actor,
-                    action="discarded",
-                    before=self._state(row),
-                    after={
-                        "status": status.value,
-                        "replay_count": row.replay_count,
-                        "reason": reason,
-                    },
-                ),
+                dead_letter_id,
+                row,
+                actor=actor,
+                action=Action.discarded,
+                status=status,
+                count=row.replay_count,
+                reason=reason,
             )
         await self._after_change()
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from leadflow_contracts import Lead
 from servicekit.auth import Principal, Role, require
+from servicekit.commands import Invalid
 from servicekit.problems import ProblemError
 
 from leadflow_ingest.adapters import config_store as store
@@ -49,12 +50,11 @@ async def search_leads(
     the tenant's default region), so any spelling a sender used finds the lead."""
     principal.require_tenant(slug)
     if email is None and phone is None:
-        raise ProblemError(
-            422,
-            "validation-error",
-            "A contact is required",
+        raise Invalid(
             "Give email or phone.",
-            errors=[{"field": "query.email", "message": "give email or phone"}],
+            title="A contact is required",
+            field="query.email",
+            message="give email or phone",
         )
     ctx = ingest_context(request)
     async with ctx.runtime.sessions() as session:

@@ -1,10 +1,10 @@
-"""Request and response bodies of the admin API."""
+"""Request and response bodies of the admin API (the read models it answers with are
+``handlers.views``)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -29,18 +29,6 @@ class TierPut(TierBody):
 
 class TierIn(TierBody):
     name: str = Field(pattern=TIER_NAME)
-
-
-class TierOut(BaseModel):
-    """As stored (not a ``Body``: rows written before today's input checks still read)."""
-
-    name: str
-    rate_per_minute: int
-    monthly_quota: int
-    sla_minutes: int
-    features: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
 
 
 def _region(value: str) -> str:
@@ -76,15 +64,6 @@ class TenantPatch(Body):
     @classmethod
     def _check_region(cls, value: str | None) -> str | None:
         return None if value is None else _region(value)
-
-
-class TenantOut(BaseModel):
-    slug: str
-    name: str
-    tier: str
-    default_region: str
-    created_at: datetime
-    updated_at: datetime
 
 
 class SourceIn(Body):
@@ -128,12 +107,3 @@ class RotateIn(Body):
     grace_seconds: int = Field(
         default=86_400, ge=0, le=30 * 86_400, description="How long older secrets stay valid."
     )
-
-
-class SecretInfo(BaseModel):
-    secret_id: uuid.UUID
-    created_at: datetime
-    expires_at: datetime | None
-    revoked_at: datetime | None
-    last_used_at: datetime | None
-    active: bool

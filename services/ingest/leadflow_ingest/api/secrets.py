@@ -12,16 +12,17 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from servicekit.auth import Principal, Role, require
+from servicekit.commands import Invalid
 from servicekit.inputs import Key
 from servicekit.openapi import problems
-from servicekit.problems import ProblemError
 
 from leadflow_ingest.adapters import config_store as store
 from leadflow_ingest.api.context import IngestContext, ingest_context
-from leadflow_ingest.api.models import NewSecret, RotateIn, SecretInfo, SourceIn, SourceOut
+from leadflow_ingest.api.models import NewSecret, RotateIn, SourceIn, SourceOut
 from leadflow_ingest.api.tenants import not_found
 from leadflow_ingest.domain.sources.registry import ADAPTERS
 from leadflow_ingest.handlers import secrets
+from leadflow_ingest.handlers.views import SecretInfo
 
 router = APIRouter(prefix="/v1/tenants/{slug}/sources", tags=["sources"])
 MANAGER = require(Role.manager)
@@ -64,12 +65,11 @@ async def add_source(
 ) -> NewSecret:
     principal.require_tenant(slug)
     if body.source not in ADAPTERS:
-        raise ProblemError(
-            422,
-            "validation-error",
-            "Unknown source",
+        raise Invalid(
             f"Supported sources: {', '.join(sorted(ADAPTERS))} (GET /v1/sources).",
-            errors=[{"field": "body.source", "message": "unknown source"}],
+            title="Unknown source",
+            field="body.source",
+            message="unknown source",
         )
     ctx = ingest_context(request)
     issued = await secrets.add_source(

@@ -13,8 +13,9 @@ from servicekit.problems import ProblemError, refused_problem
 
 from leadflow_ingest.adapters import config_store as store
 from leadflow_ingest.api.context import ingest_context
-from leadflow_ingest.api.models import TenantIn, TenantOut, TenantPatch
+from leadflow_ingest.api.models import TenantIn, TenantPatch
 from leadflow_ingest.handlers import tenants
+from leadflow_ingest.handlers.views import TenantOut
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
 ADMIN = require(Role.admin, all_tenants="Creating a tenant")

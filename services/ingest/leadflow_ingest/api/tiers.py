@@ -16,8 +16,9 @@ from servicekit.problems import ProblemError
 
 from leadflow_ingest.adapters import config_store as store
 from leadflow_ingest.api.context import ingest_context
-from leadflow_ingest.api.models import TierIn, TierOut, TierPut
+from leadflow_ingest.api.models import TierIn, TierPut
 from leadflow_ingest.handlers import tiers
+from leadflow_ingest.handlers.views import TierOut
 
 router = APIRouter(prefix="/v1/tiers", tags=["tiers"])
 ADMIN = require(Role.admin, all_tenants="Managing tiers")

@@ -14,9 +14,9 @@ from servicekit.runtime import Runtime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadflow_ingest.adapters import config_store as store
-from leadflow_ingest.api.models import SecretInfo
 from leadflow_ingest.domain.signatures import new_secret
 from leadflow_ingest.handlers.tenants import no_tenant
+from leadflow_ingest.handlers.views import SecretInfo
 
 Seal = Callable[[bytes], bytes]
 

@@ -9,7 +9,7 @@ from servicekit.runtime import Runtime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadflow_ingest.adapters import config_store as store
-from leadflow_ingest.api.models import TenantOut
+from leadflow_ingest.handlers.views import TenantOut
 
 
 def public(row: dict[str, Any]) -> dict[str, Any]:

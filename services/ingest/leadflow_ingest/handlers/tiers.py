@@ -8,7 +8,7 @@ from servicekit.commands import Conflict, NotFound, command
 from servicekit.runtime import Runtime
 
 from leadflow_ingest.adapters import config_store as store
-from leadflow_ingest.api.models import TierOut
+from leadflow_ingest.handlers.views import TierOut
 
 GLOBAL = "*"
 

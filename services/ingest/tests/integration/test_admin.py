@@ -120,6 +120,11 @@ def test_the_monthly_quota_refuses_then_a_raised_quota_accepts_the_retry(
     assert (usage.json()["accepted_this_period"], usage.json()["monthly_quota"]) == (3, 3)
     listed_sources = client.get(f"/v1/tenants/{a.slug}/sources", headers=tenants.manager_a)
     assert [s["source"] for s in listed_sources.json()] == ["generic"]
+    unknown = client.post(
+        f"/v1/tenants/{a.slug}/sources", json={"source": "fax"}, headers=tenants.manager_a
+    )
+    assert unknown.status_code == 422, unknown.text
+    assert unknown.json()["errors"] == [{"field": "body.source", "message": "unknown source"}]
     tenants.update_tier(monthly_quota=4)
     assert client.post(a.url, content=raw, headers=headers).status_code == 202  # retry ok
     # A duplicate is never counted nor limited.

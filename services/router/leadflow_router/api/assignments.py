@@ -11,12 +11,11 @@ from fastapi import APIRouter, Request
 from servicekit.auth import Principal, Role, require
 from servicekit.inputs import Key, Name
 from servicekit.openapi import problems
-from servicekit.problems import ProblemError
 
 from leadflow_router.adapters import admin, operations
-from leadflow_router.adapters.records import wake_work_items
-from leadflow_router.adapters.state import OPEN, open_counts
-from leadflow_router.api.context import public, router_context, visible
+from leadflow_router.adapters.state import open_counts
+from leadflow_router.api.context import public, router_context
+from leadflow_router.handlers.assignments import Target, answer_assignment
 
 router = APIRouter(tags=["assignments"])
 OPERATOR, VIEWER = require(Role.operator), require(Role.viewer)
@@ -44,30 +43,19 @@ async def list_assignments(
     return [_public(r) for r in rows]
 
 
-async def _transition(
-    request: Request, principal: Principal, assignment_id: uuid.UUID, *, ack: bool
+async def _answer(
+    request: Request, principal: Principal, assignment_id: uuid.UUID, target: Target
 ) -> Any:
     ctx = router_context(request)
-    now = ctx.clock()
-    async with ctx.runtime.sessions() as session, session.begin():
-        locked = await operations.lock_assignment(session, assignment_id)
-        row = dict(visible(principal, locked, "assignment", assignment_id))
-        target = "acked" if ack else "closed"
-        if row["status"] == target or (ack and row["status"] == "closed" and row["acked_at"]):
-            return _public(row)
-        if row["status"] not in OPEN or (ack and row["status"] != "open"):
-            raise ProblemError(
-                409,
-                "conflict",
-                "Assignment is no longer open",
-                f"Assignment {assignment_id} is {row['status']}; see the lead's latest assignment.",
-            )
-        values: dict[str, Any] = {"status": target}
-        values |= {"acked_at": now} if ack else {"ended_at": now}
-        row = await operations.update_assignment(session, assignment_id, **values)
-        if not ack:
-            await wake_work_items(session, row["tenant"], [row["team_id"]], now)
-    if not ack:
+    row = await answer_assignment(
+        ctx.runtime,
+        actor=principal.sub,
+        can_see=principal.can_see,
+        assignment_id=assignment_id,
+        target=target,
+        now=ctx.clock(),
+    )
+    if target == "closed":
         ctx.work_queue.poke()
     return _public(row)
 
@@ -78,7 +66,7 @@ async def _transition(
 )
 async def ack(assignment_id: uuid.UUID, request: Request, principal: Principal = OPERATOR) -> Any:
     """The rep took the lead: the SLA no longer applies. Idempotent; 409 once breached."""
-    return await _transition(request, principal, assignment_id, ack=True)
+    return await _answer(request, principal, assignment_id, "acked")
 
 
 @router.post(
@@ -87,7 +75,7 @@ async def ack(assignment_id: uuid.UUID, request: Request, principal: Principal =
 )
 async def close(assignment_id: uuid.UUID, request: Request, principal: Principal = OPERATOR) -> Any:
     """The rep is done with the lead: it stops counting against their capacity."""
-    return await _transition(request, principal, assignment_id, ack=False)
+    return await _answer(request, principal, assignment_id, "closed")
 
 
 @router.get("/v1/tenants/{slug}/reps:load")

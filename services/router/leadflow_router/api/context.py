@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import Request
-from servicekit.auth import Principal
 from servicekit.commands import flush_outbox
 from servicekit.problems import ProblemError, refused_problem
 from servicekit.runtime import Runtime
@@ -40,10 +39,3 @@ def router_context(request: Request) -> RouterContext:
 
 def not_found(what: str, ident: object) -> ProblemError:
     return refused_problem(missing(what, ident))
-
-
-def visible(principal: Principal, row: Any, what: str, ident: object) -> Any:
-    """The row if it exists in one of the caller's tenants, else 404 (no existence leak)."""
-    if row is None or not principal.can_see(row["tenant"]):
-        raise not_found(what, ident)
-    return row

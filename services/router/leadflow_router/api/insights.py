@@ -10,12 +10,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from servicekit.auth import Principal, Role, require
-from sqlalchemy import select
 
 from leadflow_router.adapters import admin
-from leadflow_router.adapters.tables import assignments, work_items
+from leadflow_router.adapters import insights as stored
 from leadflow_router.api.context import not_found, public, router_context
-from leadflow_router.domain.insights import AssignmentFacts, insights
+from leadflow_router.domain.insights import insights
 
 router = APIRouter(tags=["insights"])
 VIEWER = require(Role.viewer)
@@ -36,25 +35,11 @@ async def routing_insights(
     ctx = router_context(request)
     until = until or ctx.clock()
     since = since or until - timedelta(days=7)
-    cols = assignments.c
-    query = select(cols.rep_id, cols.team_id, cols.status, cols.sequence, cols.candidates).where(
-        cols.tenant == slug, cols.decided_at >= since, cols.decided_at < until
-    )
-    items = work_items.c
-    failed = select(items.candidates).where(
-        items.tenant == slug, items.created_at >= since, items.created_at < until
-    )
     async with ctx.runtime.sessions() as session:
-        if team_id is not None:
-            if await admin.get_team(session, slug, team_id) is None:
-                raise not_found("team", team_id)
-            query = query.where(cols.team_id == team_id)
-            failed = failed.where(items.team_id == team_id)
+        if team_id is not None and await admin.get_team(session, slug, team_id) is None:
+            raise not_found("team", team_id)
         reps = await admin.list_reps(session, slug, team_id)
-        facts = [
-            AssignmentFacts(r.rep_id, r.team_id, r.status, r.sequence, tuple(r.candidates))
-            for r in await session.execute(query)
-        ]
-        failures = [tuple(c) for (c,) in await session.execute(failed)]
+        facts = await stored.assignment_facts(session, slug, since, until, team_id)
+        failures = await stored.failed_candidates(session, slug, since, until, team_id)
     body = insights(facts, reps, failures)
     return public({"tenant": slug, "team_id": team_id, "since": since, "until": until} | body)

@@ -8,8 +8,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from servicekit.auth import Principal, Role, require
+from servicekit.commands import Invalid
 from servicekit.inputs import Key
-from servicekit.problems import ProblemError
 
 from leadflow_router.adapters.convert import rules_of
 from leadflow_router.api.context import public, router_context
@@ -27,12 +27,11 @@ async def preview(
 ) -> Any:
     principal.require_tenant(slug)
     if body.lead.tenant_id != slug:
-        raise ProblemError(
-            422,
-            "validation-error",
-            "Wrong tenant",
+        raise Invalid(
             f"lead.tenant_id must be {slug!r}.",
-            errors=[{"field": "body.lead.tenant_id", "message": "does not match the path"}],
+            title="Wrong tenant",
+            field="body.lead.tenant_id",
+            message="does not match the path",
         )
     ctx = router_context(request)
     at = ctx.clock()

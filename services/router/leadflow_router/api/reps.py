@@ -32,8 +32,13 @@ async def create_rep(
 ) -> Any:
     principal.require_tenant(slug)
     ctx = router_context(request)
-    row = await configure.create_rep(
-        ctx.runtime, actor=principal.sub, tenant=slug, fields=body.model_dump(), now=ctx.clock()
+    row = await configure.create(
+        ctx.runtime,
+        configure.REP,
+        actor=principal.sub,
+        tenant=slug,
+        fields=body.model_dump(),
+        now=ctx.clock(),
     )
     ctx.work_queue.poke()
     return row
@@ -62,11 +67,12 @@ async def _change(
     ctx: RouterContext, principal: Principal, tenant: str, rep_id: str, changes: dict[str, Any]
 ) -> Any:
     principal.require_tenant(tenant)
-    row = await configure.change_rep(
+    row = await configure.change(
         ctx.runtime,
+        configure.REP,
         actor=principal.sub,
         tenant=tenant,
-        rep_id=rep_id,
+        ident=rep_id,
         changes=changes,
         now=ctx.clock(),
     )
@@ -101,5 +107,5 @@ async def delete_rep(
 ) -> Response:
     principal.require_tenant(slug)
     runtime = router_context(request).runtime
-    await configure.delete_rep(runtime, actor=principal.sub, tenant=slug, rep_id=rep_id)
+    await configure.delete(runtime, configure.REP, actor=principal.sub, tenant=slug, ident=rep_id)
     return Response(status_code=204)

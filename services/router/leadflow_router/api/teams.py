@@ -24,8 +24,15 @@ async def create_team(
 ) -> Any:
     principal.require_tenant(slug)
     fields = body.model_dump() | {"name": body.name or body.team_id}
-    runtime = router_context(request).runtime
-    return await configure.create_team(runtime, actor=principal.sub, tenant=slug, fields=fields)
+    ctx = router_context(request)
+    return await configure.create(
+        ctx.runtime,
+        configure.TEAM,
+        actor=principal.sub,
+        tenant=slug,
+        fields=fields,
+        now=ctx.clock(),
+    )
 
 
 @router.get("")
@@ -55,11 +62,12 @@ async def update_team(
     principal.require_tenant(slug)
     ctx = router_context(request)
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
-    row = await configure.update_team(
+    row = await configure.change(
         ctx.runtime,
+        configure.TEAM,
         actor=principal.sub,
         tenant=slug,
-        team_id=team_id,
+        ident=team_id,
         changes=changes,
         now=ctx.clock(),
     )
@@ -73,5 +81,5 @@ async def delete_team(
 ) -> Response:
     principal.require_tenant(slug)
     runtime = router_context(request).runtime
-    await configure.delete_team(runtime, actor=principal.sub, tenant=slug, team_id=team_id)
+    await configure.delete(runtime, configure.TEAM, actor=principal.sub, tenant=slug, ident=team_id)
     return Response(status_code=204)

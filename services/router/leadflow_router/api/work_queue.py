@@ -1,9 +1,5 @@
-"""The work queue: list (viewers), claim and assign (managers).
-
-Claiming marks an item as a manager's, so the automatic retry leaves it alone; assigning
-creates the assignment with strategy ``manual`` and emits ``lead.assigned`` (outbox).
-A rep who already missed this lead's SLA cannot be given it again.
-"""
+"""The work queue: list (viewers), claim and assign (managers; the use cases are
+``handlers.manage_queue``)."""
 
 from __future__ import annotations
 
@@ -11,17 +7,14 @@ import uuid
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from leadflow_contracts.routing import Candidate
 from servicekit.auth import Principal, Role, require
 from servicekit.inputs import Key, Name
 from servicekit.openapi import problems
-from servicekit.outbox import stage
-from servicekit.problems import ProblemError
 
-from leadflow_router.adapters import admin, operations
-from leadflow_router.api.context import public, router_context, visible
+from leadflow_router.adapters import operations
+from leadflow_router.api.context import public, router_context
 from leadflow_router.api.models import AssignIn
-from leadflow_router.handlers.work_queue import assign_item
+from leadflow_router.handlers import manage_queue
 
 router = APIRouter(tags=["work queue"])
 MANAGER, VIEWER = require(Role.manager), require(Role.viewer)
@@ -52,31 +45,19 @@ async def list_items(
     return [_item(r) for r in rows]
 
 
-async def _locked(session: Any, principal: Principal, item_id: uuid.UUID) -> dict[str, Any]:
-    row = await operations.lock_work_item(session, item_id)
-    item: dict[str, Any] = dict(visible(principal, row, "work item", item_id))
-    if item["status"] == "assigned":
-        raise ProblemError(
-            409, "conflict", "Already assigned", "This work item was already assigned."
-        )
-    return item
-
-
 @router.post(
     "/v1/work-queue/{item_id}:claim",
     responses=problems(s409="Assigned, or claimed by someone else."),
 )
 async def claim_item(item_id: uuid.UUID, request: Request, principal: Principal = MANAGER) -> Any:
     ctx = router_context(request)
-    async with ctx.runtime.sessions() as session, session.begin():
-        item = await _locked(session, principal, item_id)
-        if item["status"] == "claimed" and item["claimed_by"] != principal.sub:
-            raise ProblemError(
-                409, "conflict", "Already claimed", f"{item['claimed_by']} claimed this item."
-            )
-        row = await operations.update_work_item(
-            session, item_id, status="claimed", claimed_by=principal.sub, claimed_at=ctx.clock()
-        )
+    row = await manage_queue.claim_item(
+        ctx.runtime,
+        actor=principal.sub,
+        can_see=principal.can_see,
+        item_id=item_id,
+        now=ctx.clock(),
+    )
     return _item(row)
 
 
@@ -89,55 +70,13 @@ async def assign(
 ) -> Any:
     """Assign to ``rep_id`` (strategy ``manual``); unclaimed items are claimed on the way."""
     ctx = router_context(request)
-    async with ctx.runtime.sessions() as session, session.begin():
-        item = await _locked(session, principal, item_id)
-        if item["status"] == "claimed" and item["claimed_by"] != principal.sub:
-            raise ProblemError(
-                409,
-                "conflict",
-                "Claimed by someone else",
-                f"{item['claimed_by']} claimed this item.",
-            )
-        rep = await admin.get_rep(session, item["tenant"], body.rep_id)
-        if rep is None:
-            raise ProblemError(
-                422,
-                "validation-error",
-                "Unknown rep",
-                f"Tenant {item['tenant']!r} has no rep {body.rep_id!r}.",
-                errors=[{"field": "body.rep_id", "message": "unknown rep"}],
-            )
-        if body.rep_id in item["excluded_reps"]:
-            raise ProblemError(
-                409,
-                "conflict",
-                "Rep already had this lead",
-                f"{body.rep_id} missed this lead's SLA before; choose another rep.",
-            )
-        team_id = item["team_id"] or (rep["team_ids"][0] if rep["team_ids"] else None)
-        if team_id is None:
-            raise ProblemError(
-                422, "validation-error", "Rep has no team", f"Put {body.rep_id!r} in a team first."
-            )
-        await operations.update_work_item(
-            session, item_id, claimed_by=principal.sub, claimed_at=ctx.clock()
-        )
-        outgoing = await assign_item(
-            session,
-            ctx.deps,
-            item,
-            rep_id=body.rep_id,
-            team_id=team_id,
-            strategy="manual",
-            candidates=[Candidate(rep_id=body.rep_id, detail=f"assigned by {principal.sub}")],
-            rules_version=item["rules_version"],
-            at=ctx.clock(),
-        )
-        if outgoing is None:
-            raise ProblemError(
-                409, "conflict", "Lead already assigned", "The lead was assigned meanwhile."
-            )
-        await stage(session, outgoing)
-    ctx.deps.metrics.decided("manual", "assigned")
-    await ctx.flush()
-    return {"work_item_id": str(item_id), "assignment": outgoing.value["payload"]}
+    assignment = await manage_queue.assign_manually(
+        ctx.runtime,
+        ctx.deps,
+        actor=principal.sub,
+        can_see=principal.can_see,
+        item_id=item_id,
+        rep_id=body.rep_id,
+        now=ctx.clock(),
+    )
+    return {"work_item_id": str(item_id), "assignment": assignment}

@@ -1,4 +1,5 @@
-"""Admin use cases of the router: teams, reps, routing rules. Each is one ``command``.
+"""Admin use cases of the router: teams and reps (``create`` / ``change`` / ``delete`` of
+a ``Kind``: ``TEAM`` or ``REP``), routing rules. Each is one ``command``.
 
 Any change that can make a rep eligible (a new rep, a changed rep or team, new rules)
 makes the tenant's waiting work items due at once (``wake_work_items``, in the same
@@ -8,6 +9,8 @@ pokes the work-queue timer.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,38 +29,30 @@ def missing(what: str, ident: object) -> NotFound:
     return NotFound(f"There is no {what} {str(ident)!r}.")
 
 
-async def create_team(runtime: Runtime, *, actor: str, tenant: str, fields: Row) -> Row | None:
-    team_id = fields["team_id"]
-    async with command(runtime, actor=actor) as cmd:
-        row = await admin.insert_team(cmd.session, {"tenant": tenant, **fields})
-        if row is None:
-            raise Conflict(f"Team {team_id!r} exists.")
-        await cmd.created(tenant, "team", team_id, public(row))
-    return public(row)
+@dataclass(frozen=True)
+class Kind:
+    """Teams and reps change alike; what differs is which work items a change wakes
+    (``None``: every team's) and whether the row names teams that must exist."""
+
+    name: str  # the entity in config.changed and in "There is no …"
+    key: str
+    get: Callable[..., Awaitable[Row | None]]
+    insert: Callable[[AsyncSession, Row], Awaitable[Row | None]]
+    update: Callable[[AsyncSession, str, str, Row], Awaitable[Row | None]]
+    delete: Callable[[AsyncSession, str, str], Awaitable[None]]
+    wakes: Callable[[str], list[str] | None]
+    wakes_on_create: bool
+    names_teams: bool
 
 
-async def update_team(
-    runtime: Runtime, *, actor: str, tenant: str, team_id: str, changes: Row, now: datetime
-) -> Row | None:
-    async with command(runtime, actor=actor) as cmd:
-        before = await admin.get_team(cmd.session, tenant, team_id, lock=True)
-        if before is None:
-            raise missing("team", team_id)
-        if not changes:
-            return public(before)
-        row = await admin.update_team(cmd.session, tenant, team_id, changes)
-        await cmd.updated(tenant, "team", team_id, public(before), public(row))
-        await wake_work_items(cmd.session, tenant, [team_id], now)
-    return public(row)
-
-
-async def delete_team(runtime: Runtime, *, actor: str, tenant: str, team_id: str) -> None:
-    async with command(runtime, actor=actor) as cmd:
-        before = await admin.get_team(cmd.session, tenant, team_id, lock=True)
-        if before is None:
-            raise missing("team", team_id)
-        await admin.delete_team(cmd.session, tenant, team_id)
-        await cmd.deleted(tenant, "team", team_id, public(before))
+TEAM = Kind(
+    "team", "team_id", admin.get_team, admin.insert_team, admin.update_team, admin.delete_team,
+    wakes=lambda team_id: [team_id], wakes_on_create=False, names_teams=False,
+)  # fmt: skip
+REP = Kind(
+    "rep", "rep_id", admin.get_rep, admin.insert_rep, admin.update_rep, admin.delete_rep,
+    wakes=lambda rep_id: None, wakes_on_create=True, names_teams=True,
+)  # fmt: skip
 
 
 async def _check_teams(session: AsyncSession, tenant: str, team_ids: list[str] | None) -> None:
@@ -72,44 +67,57 @@ async def _check_teams(session: AsyncSession, tenant: str, team_ids: list[str] |
         )
 
 
-async def create_rep(
-    runtime: Runtime, *, actor: str, tenant: str, fields: Row, now: datetime
+async def _locked(session: AsyncSession, kind: Kind, tenant: str, ident: str) -> Row:
+    before = await kind.get(session, tenant, ident, lock=True)
+    if before is None:
+        raise missing(kind.name, ident)
+    return before
+
+
+async def create(
+    runtime: Runtime, kind: Kind, *, actor: str, tenant: str, fields: Row, now: datetime
 ) -> Row | None:
-    rep_id = fields["rep_id"]
+    ident = fields[kind.key]
     async with command(runtime, actor=actor) as cmd:
-        await _check_teams(cmd.session, tenant, fields.get("team_ids"))
-        row = await admin.insert_rep(cmd.session, {"tenant": tenant, **fields})
+        if kind.names_teams:
+            await _check_teams(cmd.session, tenant, fields.get("team_ids"))
+        row = await kind.insert(cmd.session, {"tenant": tenant, **fields})
         if row is None:
-            raise Conflict(f"Rep {rep_id!r} exists.")
-        await cmd.created(tenant, "rep", rep_id, public(row))
-        await wake_work_items(cmd.session, tenant, None, now)
+            raise Conflict(f"{kind.name.capitalize()} {ident!r} exists.")
+        await cmd.created(tenant, kind.name, ident, public(row))
+        if kind.wakes_on_create:
+            await wake_work_items(cmd.session, tenant, kind.wakes(ident), now)
     return public(row)
 
 
-async def change_rep(
-    runtime: Runtime, *, actor: str, tenant: str, rep_id: str, changes: Row, now: datetime
+async def change(
+    runtime: Runtime,
+    kind: Kind,
+    *,
+    actor: str,
+    tenant: str,
+    ident: str,
+    changes: Row,
+    now: datetime,
 ) -> Row | None:
+    """Apply ``changes`` (possibly none: then the row as it is, and no event)."""
     async with command(runtime, actor=actor) as cmd:
-        before = await admin.get_rep(cmd.session, tenant, rep_id, lock=True)
-        if before is None:
-            raise missing("rep", rep_id)
-        if "team_ids" in changes:
+        before = await _locked(cmd.session, kind, tenant, ident)
+        if kind.names_teams and "team_ids" in changes:
             await _check_teams(cmd.session, tenant, changes["team_ids"])
         if not changes:
             return public(before)
-        row = await admin.update_rep(cmd.session, tenant, rep_id, changes)
-        await cmd.updated(tenant, "rep", rep_id, public(before), public(row))
-        await wake_work_items(cmd.session, tenant, None, now)
+        row = await kind.update(cmd.session, tenant, ident, changes)
+        await cmd.updated(tenant, kind.name, ident, public(before), public(row))
+        await wake_work_items(cmd.session, tenant, kind.wakes(ident), now)
     return public(row)
 
 
-async def delete_rep(runtime: Runtime, *, actor: str, tenant: str, rep_id: str) -> None:
+async def delete(runtime: Runtime, kind: Kind, *, actor: str, tenant: str, ident: str) -> None:
     async with command(runtime, actor=actor) as cmd:
-        before = await admin.get_rep(cmd.session, tenant, rep_id, lock=True)
-        if before is None:
-            raise missing("rep", rep_id)
-        await admin.delete_rep(cmd.session, tenant, rep_id)
-        await cmd.deleted(tenant, "rep", rep_id, public(before))
+        before = await _locked(cmd.session, kind, tenant, ident)
+        await kind.delete(cmd.session, tenant, ident)
+        await cmd.deleted(tenant, kind.name, ident, public(before))
 
 
 async def put_rules(

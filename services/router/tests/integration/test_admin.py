@@ -230,6 +230,15 @@ def test_preview_routes_by_the_stored_rules(configured: Admin) -> None:
     french = admin.kit.lead(admin.slug, country="FR").model_dump(mode="json")
     empty = admin.preview(french)
     assert (empty["team_id"], empty["failure"], empty["rep_id"]) == ("rest", "team_empty", None)
+    elsewhere = admin.kit.lead("another-tenant", country="DE").model_dump(mode="json")
+    wrong = admin.client.post(
+        f"{admin.base}/route:preview", json={"lead": elsewhere, "score": 70}, headers=admin.viewer
+    )
+    assert wrong.status_code == 422, wrong.text
+    assert (wrong.json()["title"], wrong.json()["errors"]) == (
+        "Wrong tenant",
+        [{"field": "body.lead.tenant_id", "message": "does not match the path"}],
+    )
 
 
 def test_preview_of_draft_rules_stores_no_version(configured: Admin) -> None:

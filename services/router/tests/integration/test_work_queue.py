@@ -184,3 +184,32 @@ async def test_a_returning_rep_gets_the_waiting_item_and_a_claimed_one_is_assign
         ("manual", "assigned"),
     ):
         assert f'router_decisions_total{{outcome="{outcome}",path="{path}"}}' in metrics
+
+
+async def test_a_claim_is_its_managers_and_a_manual_assignment_names_a_known_rep(
+    queued: Queued, kit: Any
+) -> None:
+    client = queued.client
+    item = queued.items[str(queued.manual.lead_id)]["item_id"]
+    someone_else = kit.auth("admin")  # another person (sub test-admin) with manager rights
+    assert client.post(f"/v1/work-queue/{item}:claim", headers=kit.manager).status_code == 200
+    for action, body in ((":claim", None), (":assign", {"rep_id": "full"})):
+        taken = client.post(f"/v1/work-queue/{item}{action}", json=body, headers=someone_else)
+        assert taken.status_code == 409, taken.text
+        assert taken.json()["title"] == "Already claimed"
+        assert taken.json()["detail"] == "test-manager claimed this item."
+
+    unknown = client.post(
+        f"/v1/work-queue/{item}:assign", json={"rep_id": "nobody"}, headers=kit.manager
+    )
+    assert unknown.status_code == 422, unknown.text
+    assert unknown.json()["errors"] == [{"field": "body.rep_id", "message": "unknown rep"}]
+
+    foreign = client.post(
+        f"/v1/work-queue/{item}:claim", headers=kit.auth("manager", ["another-tenant"])
+    )
+    missing = client.post(f"/v1/work-queue/{uuid.uuid4()}:claim", headers=kit.manager)
+    assert (foreign.status_code, missing.status_code) == (404, 404)
+    assert foreign.json()["detail"] == f"There is no work item {item!r}."
+    listed = client.get(f"/v1/tenants/{queued.slug}/work-queue", headers=kit.manager).json()
+    assert {i["item_id"]: i["status"] for i in listed}[item] == "claimed"

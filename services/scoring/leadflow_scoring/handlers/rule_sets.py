@@ -12,7 +12,7 @@ from servicekit.runtime import Runtime
 
 from leadflow_scoring.adapters import rule_store
 from leadflow_scoring.adapters.rule_store import StoredVersion
-from leadflow_scoring.api.models import RuleSetIn
+from leadflow_scoring.domain.rules import RuleSetSpec
 
 ENTITY = "scoring_rule_set"
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://leadflow.dev/ns/scoring/rule-set")
@@ -28,7 +28,7 @@ def _public(stored: StoredVersion) -> dict[str, Any]:
     return {"version": stored.version, **stored.document()}
 
 
-async def put_rule_set(runtime: Runtime, *, actor: str, tenant: str, body: RuleSetIn) -> Stored:
+async def put_rule_set(runtime: Runtime, *, actor: str, tenant: str, body: RuleSetSpec) -> Stored:
     """A new version unless ``body`` equals the current one (so a retried PUT never piles
     up versions). The event id is a function of (tenant, version): a version is
     announced once."""
