@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from pydantic import AwareDatetime, BaseModel, Field
 
 from servicekit.auth import Principal, Role, require
-from servicekit.problems import ProblemError
+from servicekit.problems import ProblemError, invalid_field
 
 router = APIRouter(tags=["ops"])
 ADMIN = require(Role.admin)
@@ -47,12 +47,11 @@ async def redrive(body: RedriveIn, request: Request, principal: Principal = ADMI
     runtime = request.app.state.runtime
     retention = timedelta(days=runtime.settings.outbox_retention_days)
     if body.since < datetime.now(UTC) - retention:
-        raise ProblemError(
-            422,
-            "validation-error",
+        raise invalid_field(
+            "body.since",
+            "older than the retention window",
             "Request failed validation",
             f"Records are retained for {runtime.settings.outbox_retention_days:g} days.",
-            errors=[{"field": "body.since", "message": "older than the retention window"}],
         )
     count = await runtime.redrive.since(body.since, reason="operator")
     return RedriveOut(service=runtime.settings.service_name, since=body.since, republished=count)

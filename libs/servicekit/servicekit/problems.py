@@ -74,6 +74,14 @@ def validation_errors(errors: Any) -> list[dict[str, str]]:
     ]
 
 
+def invalid_field(field: str, message: str, title: str, detail: str) -> ProblemError:
+    """The 422 ``validation-error`` for one input (``field`` as in ``validation_errors``,
+    e.g. ``body.since``) that is well-formed but not acceptable."""
+    return ProblemError(
+        422, "validation-error", title, detail, errors=[{"field": field, "message": message}]
+    )
+
+
 def unavailable(exc: BaseException, retry_after_s: int) -> ProblemError:
     """The 503 for a dependency outage: what failed (not how), and when to come back."""
     what = describe(exc)

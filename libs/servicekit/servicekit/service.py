@@ -1,4 +1,8 @@
-"""The command line of every service: ``python -m leadflow_<name> [serve|migrate]``."""
+"""The command line of every service: ``python -m leadflow_<name> [serve|migrate]``.
+
+A service with operator commands of its own passes its ``cli`` module: ``service_main``
+hands an argv whose first word is one of ``cli.COMMANDS`` to ``cli.main`` and exits with
+its status."""
 
 from __future__ import annotations
 
@@ -6,9 +10,9 @@ import argparse
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import uvicorn
 from fastapi import FastAPI
@@ -17,6 +21,15 @@ from servicekit.logging import configure_logging
 from servicekit.settings import ServiceSettings
 
 S = TypeVar("S", bound=ServiceSettings)
+
+
+class OperatorCli(Protocol):
+    """A service's ``cli`` module: the commands it adds, and their entry point."""
+
+    @property
+    def COMMANDS(self) -> Collection[str]: ...
+
+    def main(self, argv: list[str] | None = None) -> int: ...
 
 
 def migrations_folder(package_file: str) -> Path:
@@ -35,8 +48,12 @@ def service_main(
     settings_cls: type[S],
     create_app: Callable[[S], FastAPI],
     migrations: Path,
+    cli: OperatorCli | None = None,
     argv: list[str] | None = None,
 ) -> None:
+    words = sys.argv[1:] if argv is None else argv
+    if cli is not None and words[:1] and words[0] in cli.COMMANDS:
+        raise SystemExit(cli.main(words))
     parser = argparse.ArgumentParser(description="Run a Leadflow service.")
     parser.add_argument(
         "command",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -81,3 +83,17 @@ class ServiceSettings(BaseSettings):
             "LEADFLOW_ADMIN_JWT_SECRET is not set. Set it to a long random value "
             "(or set LEADFLOW_DEV_MODE=true for local development only)."
         )
+
+
+#: Records one consumer batch handles at most (one transaction); a service sets the
+#: default that suits what one batch does (``batch_max_records: BatchSize = 200``).
+BatchSize = Annotated[int, Field(ge=1, le=2000)]
+
+
+class BatchConsumerSettings(ServiceSettings):
+    """Settings of a service whose consumer handles records in batches (``servicekit.batch``)."""
+
+    batch_max_records: BatchSize = 500
+    #: How long the consumer waits for records when none are buffered (a batch is
+    #: handled as soon as any records are there; this bounds the wait on an idle topic).
+    batch_timeout_ms: int = Field(default=100, ge=0)

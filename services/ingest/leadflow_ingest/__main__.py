@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 from servicekit.service import migrations_folder, service_main
 
 from leadflow_ingest import cli
@@ -14,9 +12,7 @@ MIGRATIONS = migrations_folder(__file__)
 
 
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] in cli.COMMANDS:
-        raise SystemExit(cli.main(sys.argv[1:]))
-    service_main(settings_cls=Settings, create_app=create_app, migrations=MIGRATIONS)
+    service_main(settings_cls=Settings, create_app=create_app, migrations=MIGRATIONS, cli=cli)
 
 
 if __name__ == "__main__":

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pydantic import AnyHttpUrl, Field, SecretStr
-from servicekit.settings import ServiceSettings
+from servicekit.settings import BatchConsumerSettings, BatchSize
 
 #: A fixed Fernet key for dev mode only; outside dev mode a real key is mandatory.
 DEV_SECRET_ENCRYPTION_KEY = "bGVhZGZsb3ctZGV2LWtleS1kby1ub3QtdXNlLWluLXA="  # noqa: S105
 
 
-class Settings(ServiceSettings):
+class Settings(BatchConsumerSettings):
     service_name: str = "ingest"
     http_port: int = 8001
 
@@ -53,10 +53,7 @@ class Settings(ServiceSettings):
     #: ``lead.received`` records handled per transaction at most (one inbox claim, one
     #: duplicate look-up and one insert per batch; results are those of one-by-one
     #: handling in order).
-    batch_max_records: int = Field(default=500, ge=1, le=2000)
-    #: How long the worker waits for records when none are buffered (a batch is handled
-    #: as soon as any records are there; this bounds the wait on an idle topic).
-    batch_timeout_ms: int = Field(default=100, ge=0)
+    batch_max_records: BatchSize = 500
 
     def public_url(self, path: str) -> str:
         """``path`` under the configured public base URL (see ``public_base_url``)."""

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pydantic import Field
-from servicekit.settings import ServiceSettings
+from servicekit.settings import BatchConsumerSettings, BatchSize
 
 
-class Settings(ServiceSettings):
+class Settings(BatchConsumerSettings):
     service_name: str = "router"
     http_port: int = 8003
     #: Consumer group of the ``lead.qualified`` consumer (every replica joins it).
@@ -26,7 +26,4 @@ class Settings(ServiceSettings):
     #: ``lead.qualified`` records routed per transaction at most (each matched team is
     #: locked once per batch; decisions are those of one-by-one handling in order).
     #: Memory grows with it (see bench/README.md for the trade-off measured).
-    batch_max_records: int = Field(default=200, ge=1, le=2000)
-    #: How long the consumer waits for records when none are buffered (a batch is
-    #: handled as soon as any records are there; this bounds the wait on an idle topic).
-    batch_timeout_ms: int = Field(default=100, ge=0)
+    batch_max_records: BatchSize = 200

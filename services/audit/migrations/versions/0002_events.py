@@ -13,14 +13,9 @@ Revises: 0001
 Create Date: 2026-11-28
 """
 
-from collections.abc import Sequence
-
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = "0002", "0001"
 
 ROLE = "leadflow_audit_writer"
 

@@ -6,14 +6,9 @@ Revises: 0002
 Create Date: 2026-12-02
 """
 
-from collections.abc import Sequence
-
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = "0003", "0002"
 
 # ``known``: the lead_id of an already accepted webhook-id (nothing is counted).
 # Else ``exhausted`` names the full window ("rate" wins over "quota", as the minute is

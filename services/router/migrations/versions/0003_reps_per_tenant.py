@@ -9,14 +9,9 @@ used, and two tenants could not both have a rep ``alice``. Existing ids stay val
 (they were unique overall, so they are unique per tenant).
 """
 
-from collections.abc import Sequence
-
 from alembic import op
 
-revision: str = '0003'
-down_revision: str | None = '0002'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = "0003", "0002"
 
 
 def upgrade() -> None:
