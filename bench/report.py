@@ -11,7 +11,7 @@ import orjson
 
 TARGETS = {
     "ingest_per_s": 2500,
-    "pipeline_per_s": 1000,
+    "pipeline_per_s": 500,
     "p99_at_100_ms": 250,
     "rss_mib": 150,
 }
