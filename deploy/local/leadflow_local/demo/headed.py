@@ -39,8 +39,8 @@ async def fresh_dead_letter(
     (so only the replay is left, for the console)."""
     slug = GLOBEX.slug
     secret = secrets.get(slug)
-    if secret is None:
-        raise LookupError(f"no webhook secret of {slug} in {secrets.path}: run make demo")
+    if secret is None:  # seeded by another run with another state file: rotate one
+        secret = await Provisioner(client, secrets, lambda _: None).rotate_secret(slug)
     stamp = uuid.uuid4().hex[:8]
     body = {
         "first_name": "Rita",
