@@ -144,6 +144,26 @@ class EventPublisher:
         await asyncio.gather(*pending)
         return len(pending)
 
+    async def publish_each(
+        self, records: Sequence[tuple[Outgoing, Context | None]]
+    ) -> list[BaseException | None]:
+        """Like ``publish_pipelined``, each record in the trace of its own ``parent``
+        context, and one outcome per record: None once the broker acknowledged it, else
+        what refused it (the others are unaffected)."""
+
+        async def one(record: Outgoing, parent: Context | None) -> None:
+            queued = await self._producer.enqueue(
+                self._prefix + record.topic,
+                record.value_bytes(),
+                key=record.key.encode(),
+                headers=record.header_bytes(),
+                parent=parent,
+            )
+            await queued
+
+        outcomes = await asyncio.gather(*(one(r, p) for r, p in records), return_exceptions=True)
+        return [o if isinstance(o, BaseException) else None for o in outcomes]
+
 
 def topic_definitions(specs: Sequence[TopicSpec]) -> list[NewTopic]:
     topics: list[NewTopic] = []

@@ -52,6 +52,7 @@ def create_app(
     box = SecretBox(settings.encryption_keys())
     tenant_cache = TenantConfigCache(runtime.sessions, box, settings.config_cache_ttl_s)
     usage = UsageCounters(runtime.sessions)
+    metrics = IngestMetrics(runtime.metrics.registry, tenant_labels=settings.metrics_tenant_labels)
     context = IngestContext(
         settings=settings,
         runtime=runtime,
@@ -62,10 +63,11 @@ def create_app(
             usage,
             runtime.producer,
             settings.broker_ack_timeout_s,
+            group_max=settings.webhook_group_max,
+            groups_in_flight=settings.webhook_groups_in_flight,
+            on_group=metrics.webhook_group,
         ),
-        metrics=IngestMetrics(
-            runtime.metrics.registry, tenant_labels=settings.metrics_tenant_labels
-        ),
+        metrics=metrics,
         box=box,
         clock=clock,
         secret_use=SecretUse(runtime.sessions),

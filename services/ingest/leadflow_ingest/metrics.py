@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 #: Every outcome a webhook request can have (the ``outcome`` label).
 OUTCOMES = (
@@ -35,6 +35,15 @@ class IngestMetrics:
             ["tenant", "source", "outcome"],
             registry=registry,
         )
+        self.webhook_groups = Histogram(
+            "webhook_group_size",
+            "Webhooks accepted together: one round trip, produce batch and commit.",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+            registry=registry,
+        )
+
+    def webhook_group(self, size: int) -> None:
+        self.webhook_groups.observe(size)
 
     def webhook(self, tenant: str, source: str, outcome: str) -> None:
         self.webhooks.labels(tenant if self._tenant_labels else ALL_TENANTS, source, outcome).inc()

@@ -42,10 +42,16 @@ class Settings(BatchConsumerSettings):
     #: dead one gets 503 (its sender retries) and the pool is renewed at once; the
     #: worker retries like any consumer. Nothing is ever accepted without being durable.
     db_pool_pre_ping: bool = False
-    #: Every webhook holds a pooled connection from the replay guard until the broker
-    #: acknowledged, so the pool bounds the webhooks in flight. Overflow connections are
-    #: opened and closed per webhook, so the pool keeps its connections and has no
-    #: overflow; webhooks beyond them wait for a connection (see bench/README.md).
+    #: Concurrent webhooks are accepted in groups (``handlers.accept_webhook``): up to
+    #: ``webhook_groups_in_flight`` groups at once, each of up to ``webhook_group_max``
+    #: webhooks sharing one pooled connection, round trip, produce batch and commit.
+    #: Webhooks beyond them queue for the next free group (within ``broker_ack_timeout_s``).
+    webhook_group_max: int = Field(default=64, ge=1)
+    webhook_groups_in_flight: int = Field(default=4, ge=1)
+    #: Each group holds a pooled connection from the replay guard until the broker
+    #: acknowledged; the worker and the admin API use the rest. Overflow connections are
+    #: opened and closed per use, so the pool keeps its connections and has no overflow
+    #: (see bench/README.md).
     db_pool_size: int = Field(default=16, ge=1)
     db_pool_max_overflow: int = Field(default=0, ge=0)
     #: Consumer group of the ingest worker.
