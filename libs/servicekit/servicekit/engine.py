@@ -467,5 +467,5 @@ class ConsumerEngine(Generic[T, H]):
             auto_offset_reset="earliest",
             session_timeout_ms=settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
-            **options,
+            **{"fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms, **options},
         )(consume_batch)

@@ -37,6 +37,12 @@ class ServiceSettings(BaseSettings):
     #: assignment on Tansu; tests use a short value, production keeps Kafka's habits.
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 1_000
+    #: How long a consumer's fetch may wait at the broker when it has nothing new
+    #: (aiokafka's default: 500 ms). Tansu answers such a fetch only when the wait is
+    #: over, not when a record arrives, so at low load every hop waited for it;
+    #: bench/README.md has the figures. Kafka answers as soon as there is data either way;
+    #: a short wait only adds fetches while a topic is idle.
+    kafka_fetch_max_wait_ms: int = Field(default=50, ge=0)
     database_url: str = Field(
         default="postgresql://postgres@127.0.0.1:5432/postgres",
         validation_alias=AliasChoices("DATABASE_URL", "LEADFLOW_DATABASE_URL"),
