@@ -25,6 +25,7 @@ from servicekit.consumer import parse_envelope
 from servicekit.engine import ConsumerEngine, Done, H, Handled, Item
 from servicekit.inbox import claim_batch, store_outputs
 from servicekit.runtime import Runtime
+from servicekit.settings import BatchConsumerSettings
 
 #: ``decide(session, fresh envelopes) -> {event_id: Handled}`` inside the batch's transaction.
 BatchHandler = Callable[[AsyncSession, list[Envelope[Any]]], Awaitable[Mapping[uuid.UUID, H]]]
@@ -81,3 +82,7 @@ class BatchConsumer(ConsumerEngine[Envelope[Any], Handled], Generic[H]):
                 "lead_id": e.lead_id,
             },
         )
+
+    def subscribe(self, settings: BatchConsumerSettings) -> None:
+        """Subscribe (before ``runtime.start``) with the service's batch settings."""
+        self.register(max_records=settings.batch_max_records, timeout_ms=settings.batch_timeout_ms)

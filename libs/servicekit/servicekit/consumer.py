@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from aiokafka import ConsumerRecord
 from leadflow_contracts import Envelope, TopicSpec
 from leadflow_contracts.versions import UnknownSchemaVersion, read_envelope, read_envelope_document
 from pydantic import ValidationError
@@ -31,6 +32,20 @@ def parse_envelope(spec: TopicSpec, value: bytes | None) -> Envelope[Any]:
     if value is None:
         raise InvalidMessage("record has no value (tombstone)")
     return _checked(spec, lambda: read_envelope(spec, value))
+
+
+def parse_lead_envelope(spec: TopicSpec) -> Callable[[ConsumerRecord[Any, Any]], Envelope[Any]]:
+    """The parser of a topic whose payload carries the lead (``payload.lead``): its
+    envelope, which must agree with the lead on ``lead_id`` and ``tenant_id``."""
+
+    def parse(record: ConsumerRecord[Any, Any]) -> Envelope[Any]:
+        envelope = parse_envelope(spec, record.value)
+        lead = envelope.payload.lead
+        if envelope.lead_id != lead.lead_id or envelope.tenant_id != lead.tenant_id:
+            raise InvalidMessage("the envelope's lead_id/tenant_id differ from the lead's")
+        return envelope
+
+    return parse
 
 
 def parse_envelope_document(spec: TopicSpec, document: Any) -> Envelope[Any]:

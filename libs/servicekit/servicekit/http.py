@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Protocol, TypeVar
 
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
+from leadflow_contracts.envelope import utcnow
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,8 +20,33 @@ from servicekit.data_errors import install_input_backstop
 from servicekit.openapi import document_problems
 from servicekit.problems import install_problem_handlers
 from servicekit.runtime import Runtime
+from servicekit.settings import ServiceSettings
 
 Hook = Callable[[], Awaitable[None]]
+Clock = Callable[[], datetime]
+S = TypeVar("S", bound=ServiceSettings)
+S_contra = TypeVar("S_contra", bound=ServiceSettings, contravariant=True)
+
+
+class AppFactory(Protocol[S_contra]):
+    """A service's ``create_app``: what ``python -m leadflow_<name> serve`` and the tests call."""
+
+    def __call__(
+        self, settings: S_contra, *, runtime: Runtime | None = None, clock: Clock = utcnow
+    ) -> FastAPI: ...
+
+
+def composition_root(wire: Callable[[S, Runtime, Clock], FastAPI]) -> AppFactory[S]:
+    """Make ``wire`` (a service's composition root) its ``create_app``: it is given the
+    runtime a test passes (else one built from the settings) and the clock (injectable, so
+    tests can move time)."""
+
+    def create_app(
+        settings: S, *, runtime: Runtime | None = None, clock: Clock = utcnow
+    ) -> FastAPI:
+        return wire(settings, runtime or Runtime.build(settings), clock)
+
+    return create_app
 
 
 class _LatencyMiddleware:

@@ -61,7 +61,6 @@ class Runtime:
         provider = tracer_provider or create_tracer_provider(
             settings.service_name, settings.service_version, settings.otlp_endpoint
         )
-        broker = create_broker(settings, provider)
         engine = create_engine(
             settings.database_url,
             settings.db_pool_size,
@@ -76,13 +75,13 @@ class Runtime:
             settings=settings,
             tracer_provider=provider,
             metrics=metrics,
-            broker=broker,
+            broker=create_broker(settings, provider),
             engine=engine,
             sessions=sessions,
+            outbox=Outbox(sessions, publisher, metrics, settings.outbox_retention_days),
             publisher=publisher,
             raw_producer=raw_producer,
             dead_letters=DeadLetterPublisher(raw_producer),
-            outbox=Outbox(sessions, publisher, metrics, settings.outbox_retention_days),
             redrive=Redrive(sessions, publisher, metrics),
         )
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 
-from prometheus_client import Counter, Gauge
 from servicekit.logging import get_logger
 from servicekit.metrics import ServiceMetrics
 
@@ -23,21 +22,18 @@ class ChainWatch:
     def __init__(self, metrics: ServiceMetrics, store: EventStore, interval_s: float) -> None:
         self._store = store
         self._interval_s = interval_s
-        self.broken = Gauge(
+        self.broken = metrics.gauge(
             "audit_chain_broken",
             "1 if the last verification of the hash chain found a break, else 0.",
-            registry=metrics.registry,
         )
-        self.verifications = Counter(
+        self.verifications = metrics.counter(
             "audit_chain_verifications_total",
             "Verifications of the whole hash chain, by outcome (ok, broken).",
-            ["outcome"],
-            registry=metrics.registry,
+            "outcome",
         )
-        self.last_verified = Gauge(
+        self.last_verified = metrics.gauge(
             "audit_chain_last_verified_timestamp_seconds",
             "When the hash chain was last verified (Unix time; 0: not yet).",
-            registry=metrics.registry,
         )
 
     def record(self, verdict: Verdict) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 
 from leadflow_contracts import REGISTRY
-from prometheus_client import Counter, Gauge
 from servicekit.metrics import ServiceMetrics
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,17 +18,16 @@ from leadflow_dlq.adapters import store
 
 class DlqMetrics:
     def __init__(self, metrics: ServiceMetrics) -> None:
-        self.received = Counter(
+        self.received = metrics.counter(
             "dlq_records_total",
             "Dead-letter records stored (first time only), by original topic and exception.",
-            ["original_topic", "exception_class"],
-            registry=metrics.registry,
+            "original_topic",
+            "exception_class",
         )
-        self.pending = Gauge(
+        self.pending = metrics.gauge(
             "dlq_pending_records",
             "Dead-letter records waiting for an operator (status pending), by original topic.",
-            ["original_topic"],
-            registry=metrics.registry,
+            "original_topic",
         )
         self._lock = asyncio.Lock()
 

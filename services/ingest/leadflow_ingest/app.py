@@ -7,8 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from fastapi import FastAPI
-from leadflow_contracts import utcnow
-from servicekit.http import create_http_app
+from servicekit.http import Clock, composition_root, create_http_app
 from servicekit.logging import get_logger
 from servicekit.runtime import Runtime
 
@@ -23,6 +22,7 @@ from leadflow_ingest.api.trace_seed import webhook_trace_seed
 from leadflow_ingest.domain.quota import windows
 from leadflow_ingest.handlers.accept_webhook import WebhookAcceptor
 from leadflow_ingest.handlers.consume_received import ReceivedConsumer
+from leadflow_ingest.handlers.secrets import SourceSecrets
 from leadflow_ingest.metrics import IngestMetrics
 from leadflow_ingest.settings import Settings
 
@@ -41,18 +41,13 @@ async def _prune_usage(usage: UsageCounters, clock: Callable[[], datetime]) -> N
         await asyncio.sleep(600)
 
 
-def create_app(
-    settings: Settings,
-    *,
-    runtime: Runtime | None = None,
-    clock: Callable[[], datetime] = utcnow,
-) -> FastAPI:
+@composition_root
+def create_app(settings: Settings, runtime: Runtime, clock: Clock) -> FastAPI:
     """``clock`` is injectable so tests can move time (rotation grace, tolerance)."""
-    runtime = runtime or Runtime.build(settings)
     box = SecretBox(settings.encryption_keys())
     tenant_cache = TenantConfigCache(runtime.sessions, box, settings.config_cache_ttl_s)
     usage = UsageCounters(runtime.sessions)
-    metrics = IngestMetrics(runtime.metrics.registry, tenant_labels=settings.metrics_tenant_labels)
+    metrics = IngestMetrics(runtime.metrics, tenant_labels=settings.metrics_tenant_labels)
     context = IngestContext(
         settings=settings,
         runtime=runtime,
@@ -71,9 +66,10 @@ def create_app(
         box=box,
         clock=clock,
         secret_use=SecretUse(runtime.sessions),
+        secrets=SourceSecrets(runtime, box.seal, clock, tenant_cache.invalidate),
     )
     worker = ReceivedConsumer(runtime, settings, tenant_cache, clock)
-    worker.subscribe()
+    worker.subscribe(settings)
 
     async def start_pruning() -> None:
         runtime.spawn(_prune_usage(usage, clock))
@@ -81,14 +77,7 @@ def create_app(
     app = create_http_app(
         runtime,
         title="Leadflow ingest",
-        routers=[
-            webhooks.router,
-            tiers.router,
-            tenants.router,
-            usage_api.router,
-            secrets.router,
-            leads.router,
-        ],
+        routers=[api.router for api in (webhooks, tiers, tenants, usage_api, secrets, leads)],
         on_startup=[start_pruning],
         jwt_secret=settings.jwt_secret(),
         trace_seed=webhook_trace_seed,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from servicekit.metrics import ServiceMetrics
 
 #: Every outcome a webhook request can have (the ``outcome`` label).
 OUTCOMES = (
@@ -27,19 +27,19 @@ class IngestMetrics:
     """``tenant_labels``: label series by tenant slug. Off by default: /metrics has no
     authentication (scrapers rarely send tokens), and tenant slugs are customer names."""
 
-    def __init__(self, registry: CollectorRegistry, *, tenant_labels: bool = False) -> None:
+    def __init__(self, service: ServiceMetrics, *, tenant_labels: bool = False) -> None:
         self._tenant_labels = tenant_labels
-        self.webhooks = Counter(
+        self.webhooks = service.counter(
             "webhooks_total",
             "Webhook requests by tenant, source and outcome.",
-            ["tenant", "source", "outcome"],
-            registry=registry,
+            "tenant",
+            "source",
+            "outcome",
         )
-        self.webhook_groups = Histogram(
+        self.webhook_groups = service.histogram(
             "webhook_group_size",
             "Webhooks accepted together: one round trip, produce batch and commit.",
             buckets=(1, 2, 4, 8, 16, 32, 64, 128),
-            registry=registry,
         )
 
     def webhook_group(self, size: int) -> None:

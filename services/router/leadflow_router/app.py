@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-
 from fastapi import FastAPI
-from leadflow_contracts import utcnow
-from servicekit.http import create_http_app
+from servicekit.http import Clock, composition_root, create_http_app
 from servicekit.runtime import Runtime
 
 from leadflow_router.api import assignments, insights, preview, reps, rules, teams, work_queue
@@ -20,14 +16,9 @@ from leadflow_router.metrics import RouterMetrics
 from leadflow_router.settings import Settings
 
 
-def create_app(
-    settings: Settings,
-    *,
-    runtime: Runtime | None = None,
-    clock: Callable[[], datetime] = utcnow,
-) -> FastAPI:
+@composition_root
+def create_app(settings: Settings, runtime: Runtime, clock: Clock) -> FastAPI:
     """``clock`` is injectable so tests can move time (SLA expiry, working hours)."""
-    runtime = runtime or Runtime.build(settings)
     metrics = RouterMetrics(runtime.metrics)
     runtime.on_scrape(lambda: metrics.refresh_work_queue(runtime.sessions))
     deps = RoutingDeps(
@@ -50,13 +41,7 @@ def create_app(
         runtime,
         title="Leadflow router",
         routers=[
-            teams.router,
-            reps.router,
-            rules.router,
-            work_queue.router,
-            assignments.router,
-            preview.router,
-            insights.router,
+            api.router for api in (teams, reps, rules, work_queue, assignments, preview, insights)
         ],
         on_startup=[start_timers],
         jwt_secret=settings.jwt_secret(),

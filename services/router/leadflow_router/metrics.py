@@ -7,7 +7,6 @@ open work queue (counted from the database when ``/metrics`` is scraped).
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
 from servicekit.metrics import ServiceMetrics
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,21 +19,18 @@ OPEN_STATES = ("waiting", "claimed")
 
 class RouterMetrics:
     def __init__(self, service: ServiceMetrics) -> None:
-        registry: CollectorRegistry = service.registry
         self.service = service
-        self.decisions = Counter(
+        self.decisions = service.counter(
             "router_decisions_total",
             "Routing outcomes by path (pipeline, retry, manual, sla) and outcome "
             "(assigned, routing_failed, reassigned).",
-            ["path", "outcome"],
-            registry=registry,
+            "path",
+            "outcome",
         )
-
-        self.work_queue = Gauge(
+        self.work_queue = service.gauge(
             "router_work_queue_items",
             "Work-queue items without a rep, by status (waiting, claimed).",
-            ["status"],
-            registry=registry,
+            "status",
         )
 
     async def refresh_work_queue(self, sessions: async_sessionmaker[AsyncSession]) -> None:

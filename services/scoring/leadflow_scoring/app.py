@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-
 from fastapi import FastAPI
-from leadflow_contracts import utcnow
-from servicekit.http import create_http_app
+from servicekit.http import Clock, composition_root, create_http_app
 from servicekit.runtime import Runtime
 
 from leadflow_scoring.api import scoring
@@ -16,13 +12,8 @@ from leadflow_scoring.metrics import ScoringMetrics
 from leadflow_scoring.settings import Settings
 
 
-def create_app(
-    settings: Settings,
-    *,
-    runtime: Runtime | None = None,
-    clock: Callable[[], datetime] = utcnow,
-) -> FastAPI:
-    runtime = runtime or Runtime.build(settings)
+@composition_root
+def create_app(settings: Settings, runtime: Runtime, clock: Clock) -> FastAPI:
     metrics = ScoringMetrics(runtime.metrics)
     consumer = CreatedConsumer(runtime, runtime.producer, metrics, clock, settings.consumer_group)
     consumer.subscribe(settings)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter
 from servicekit.metrics import ServiceMetrics
 
 STAGE = "lead.scored"
@@ -11,11 +10,10 @@ STAGE = "lead.scored"
 class ScoringMetrics:
     def __init__(self, service: ServiceMetrics) -> None:
         self._service = service
-        self.leads_scored = Counter(
+        self.leads_scored = service.counter(
             "leads_scored_total",
             "Leads scored for the first time (redeliveries not counted), by outcome.",
-            ["outcome"],
-            registry=service.registry,
+            "outcome",
         )
 
     def scored(self, *, qualified: bool, seconds: float) -> None:

@@ -33,7 +33,6 @@ async def _page(
     status: int = 200,
 ) -> Response:
     base = f"/v1/tenants/{view.tenant}"
-    teams = await view.get("router", f"{base}/teams", default=[])
     versions = await view.get("router", f"{base}/routing-rules/versions", default=[])
     if draft is None:
         stored = versions[0] if versions else {"rules": [], "default_team": None}
@@ -46,7 +45,7 @@ async def _page(
         "routing.html",
         status=status,
         draft=draft,
-        teams=teams,
+        teams=await view.get("router", f"{base}/teams", default=[]),
         history=history,
         operators=OPERATORS,
         sample=sample,

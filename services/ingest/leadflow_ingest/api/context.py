@@ -14,6 +14,7 @@ from leadflow_ingest.adapters.crypto import SecretBox
 from leadflow_ingest.adapters.tenant_cache import TenantConfigCache
 from leadflow_ingest.adapters.webhook_store import SecretUse
 from leadflow_ingest.handlers.accept_webhook import WebhookAcceptor
+from leadflow_ingest.handlers.secrets import SourceSecrets
 from leadflow_ingest.metrics import IngestMetrics
 from leadflow_ingest.settings import Settings
 
@@ -28,6 +29,7 @@ class IngestContext:
     box: SecretBox
     clock: Callable[[], datetime]
     secret_use: SecretUse
+    secrets: SourceSecrets
 
 
 def ingest_context(request: Request) -> IngestContext:

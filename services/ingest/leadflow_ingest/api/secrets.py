@@ -12,7 +12,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from servicekit.auth import Principal, Role, require
-from servicekit.commands import Invalid
 from servicekit.inputs import Key
 from servicekit.openapi import problems
 
@@ -20,7 +19,6 @@ from leadflow_ingest.adapters import config_store as store
 from leadflow_ingest.api.context import IngestContext, ingest_context
 from leadflow_ingest.api.models import NewSecret, RotateIn, SourceIn, SourceOut
 from leadflow_ingest.api.tenants import not_found
-from leadflow_ingest.domain.sources.registry import ADAPTERS
 from leadflow_ingest.handlers import secrets
 from leadflow_ingest.handlers.views import SecretInfo
 
@@ -64,23 +62,8 @@ async def add_source(
     slug: Key, body: SourceIn, request: Request, principal: Principal = MANAGER
 ) -> NewSecret:
     principal.require_tenant(slug)
-    if body.source not in ADAPTERS:
-        raise Invalid(
-            f"Supported sources: {', '.join(sorted(ADAPTERS))} (GET /v1/sources).",
-            title="Unknown source",
-            field="body.source",
-            message="unknown source",
-        )
     ctx = ingest_context(request)
-    issued = await secrets.add_source(
-        ctx.runtime,
-        actor=principal.sub,
-        slug=slug,
-        source=body.source,
-        seal=ctx.box.seal,
-        now=ctx.clock(),
-    )
-    ctx.tenants.invalidate(slug)
+    issued = await ctx.secrets.add_source(principal.sub, slug, body.source)
     return _new_secret(ctx, request, slug, body.source, issued)
 
 
@@ -90,16 +73,7 @@ async def rotate_secret(
 ) -> NewSecret:
     principal.require_tenant(slug)
     ctx = ingest_context(request)
-    issued = await secrets.rotate_secret(
-        ctx.runtime,
-        actor=principal.sub,
-        slug=slug,
-        source=source,
-        grace_seconds=body.grace_seconds,
-        seal=ctx.box.seal,
-        now=ctx.clock(),
-    )
-    ctx.tenants.invalidate(slug)
+    issued = await ctx.secrets.rotate(principal.sub, slug, source, body.grace_seconds)
     return _new_secret(ctx, request, slug, source, issued)
 
 
@@ -121,14 +95,5 @@ async def revoke_secret(
     slug: Key, source: Key, secret_id: uuid.UUID, request: Request, principal: Principal = MANAGER
 ) -> Response:
     principal.require_tenant(slug)
-    ctx = ingest_context(request)
-    await secrets.revoke_secret(
-        ctx.runtime,
-        actor=principal.sub,
-        slug=slug,
-        source=source,
-        secret_id=secret_id,
-        now=ctx.clock(),
-    )
-    ctx.tenants.invalidate(slug)
+    await ingest_context(request).secrets.revoke(principal.sub, slug, source, secret_id)
     return Response(status_code=204)

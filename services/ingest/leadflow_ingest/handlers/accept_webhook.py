@@ -37,7 +37,7 @@ import asyncio
 import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -68,13 +68,6 @@ class Accepted:
     duplicate: bool
 
 
-class RateLimited(Exception):
-    def __init__(self, window: str, retry_after_s: int) -> None:
-        super().__init__(window)
-        self.window = window  # "rate" or "quota"
-        self.retry_after_s = retry_after_s
-
-
 class DependencyUnavailable(Exception):
     """A dependency of the acceptance failed — the database (replay guard, counters,
     commit) or the broker (no acknowledgement in time, a refused record); ``reason``
@@ -83,6 +76,13 @@ class DependencyUnavailable(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class RateLimited(Exception):
+    def __init__(self, window: str, retry_after_s: int) -> None:
+        super().__init__(window)
+        self.window = window  # "rate" or "quota"
+        self.retry_after_s = retry_after_s
 
 
 @dataclass(eq=False)
@@ -104,32 +104,21 @@ class _Pending:
             self.answer.set_exception(exc)
 
 
+@dataclass(eq=False)
 class WebhookAcceptor:
     """Accepts webhooks in groups (module docstring); ``on_group`` sees each group's size."""
 
-    def __init__(
-        self,
-        ledger: WebhookLedger,
-        publisher: EventPublisher,
-        usage: UsageCounters,
-        producer: Producer,
-        ack_timeout_s: float,
-        *,
-        group_max: int = 64,
-        groups_in_flight: int = 4,
-        on_group: Callable[[int], None] = lambda size: None,
-    ) -> None:
-        self.ledger = ledger
-        self.publisher = publisher
-        self.usage = usage
-        self.producer = producer
-        self.ack_timeout_s = ack_timeout_s
-        self.group_max = group_max
-        self.groups_in_flight = groups_in_flight
-        self._on_group = on_group
-        self._queue: deque[_Pending] = deque()
-        self._in_flight = 0
-        self._groups: set[asyncio.Task[None]] = set()
+    ledger: WebhookLedger
+    publisher: EventPublisher
+    usage: UsageCounters
+    producer: Producer
+    ack_timeout_s: float
+    group_max: int = 64
+    groups_in_flight: int = 4
+    on_group: Callable[[int], None] = lambda size: None
+    _queue: deque[_Pending] = field(default_factory=deque, init=False)
+    _in_flight: int = field(default=0, init=False)
+    _groups: set[asyncio.Task[None]] = field(default_factory=set, init=False)
 
     async def accept(
         self,
@@ -207,7 +196,7 @@ class WebhookAcceptor:
 
     async def _run(self, group: list[_Pending]) -> None:
         try:
-            self._on_group(len(group))
+            self.on_group(len(group))
             await self._accept(group)
         finally:
             for pending in group:  # never a caller left waiting

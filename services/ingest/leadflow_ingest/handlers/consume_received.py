@@ -58,11 +58,3 @@ class ReceivedConsumer(BatchConsumer[Handled]):
                 metrics.stage_latency.labels(metrics.service, STAGE).observe(done.waited_s)
 
         super().__init__(runtime, LEAD_RECEIVED, group, handle, observe=observe)
-        self._settings = settings
-
-    def subscribe(self) -> None:
-        """Subscribe (before ``runtime.start``) in the worker's consumer group."""
-        self.register(
-            max_records=self._settings.batch_max_records,
-            timeout_ms=self._settings.batch_timeout_ms,
-        )

@@ -20,6 +20,7 @@ from servicekit.runtime import Runtime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadflow_router.adapters import admin, operations
+from leadflow_router.domain.model import Decision
 from leadflow_router.handlers.configure import missing
 from leadflow_router.handlers.outcome import RoutingDeps
 from leadflow_router.handlers.work_queue import assign_item
@@ -83,17 +84,15 @@ async def assign_manually(
         if team_id is None:
             raise Invalid(f"Put {rep_id!r} in a team first.", title="Rep has no team")
         await operations.update_work_item(cmd.session, item_id, claimed_by=actor, claimed_at=now)
-        outgoing = await assign_item(
-            cmd.session,
-            deps,
-            item,
-            rep_id=rep_id,
-            team_id=team_id,
-            strategy="manual",
-            candidates=[Candidate(rep_id=rep_id, detail=f"assigned by {actor}")],
+        manual = Decision(
             rules_version=item["rules_version"],
-            at=now,
+            team_id=team_id,
+            rule_id=None,
+            candidates=(Candidate(rep_id=rep_id, detail=f"assigned by {actor}"),),
+            rep_id=rep_id,
+            strategy="manual",
         )
+        outgoing = await assign_item(cmd.session, deps, item, manual, now)
         if outgoing is None:
             raise Conflict("The lead was assigned meanwhile.", title="Lead already assigned")
         await stage(cmd.session, outgoing)

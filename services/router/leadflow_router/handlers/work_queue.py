@@ -22,7 +22,6 @@ from typing import Any
 
 from leadflow_contracts import derived_event_id
 from leadflow_contracts.lead import Lead
-from leadflow_contracts.routing import Candidate
 from leadflow_contracts.topics import LEAD_ASSIGNED
 from servicekit.events import Outgoing
 from servicekit.outbox import stage
@@ -30,54 +29,39 @@ from servicekit.runtime import Runtime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadflow_router.adapters import timers
-from leadflow_router.adapters.records import insert_assignment, next_sequence
-from leadflow_router.domain.ids import assignment_id_for
-from leadflow_router.domain.sla import sla_due_at
+from leadflow_router.adapters.records import next_sequence
+from leadflow_router.domain.model import Decision
 from leadflow_router.handlers import events
 from leadflow_router.handlers.decide import decide
-from leadflow_router.handlers.outcome import RoutingDeps
+from leadflow_router.handlers.outcome import RoutingDeps, record_decision
 from leadflow_router.handlers.ticking import tick_forever
 
 Row = dict[str, Any]
 
 
 async def assign_item(
-    session: AsyncSession,
-    deps: RoutingDeps,
-    item: Row,
-    *,
-    rep_id: str,
-    team_id: str,
-    strategy: Any,
-    candidates: list[Candidate],
-    rules_version: int,
-    at: datetime,
-    credits: dict[str, int] | None = None,
+    session: AsyncSession, deps: RoutingDeps, item: Row, decision: Decision, at: datetime
 ) -> Outgoing | None:
-    """Turn a locked work item into an assignment; the event to stage, or None if the
-    lead got an assignment some other way meanwhile."""
+    """Turn a locked work item into the assignment ``decision`` chose (it names a rep); the
+    event to stage, or None if the lead got an assignment some other way meanwhile."""
     lead = Lead.model_validate(item["lead"])
     sequence = await next_sequence(session, lead.lead_id)
     event_id = derived_event_id(item["item_id"], LEAD_ASSIGNED.event_type)
-    row = await insert_assignment(
+    recorded = await record_decision(
         session,
-        assignment_id=assignment_id_for(lead.lead_id, sequence),
-        lead=lead,
-        score=item["score"],
+        deps,
+        decision,
+        lead,
+        item["score"],
+        at=at,
         sequence=sequence,
-        rep_id=rep_id,
-        team_id=team_id,
-        strategy=strategy,
-        candidates=candidates,
-        rules_version=rules_version,
-        decided_at=at,
-        sla_due_at=sla_due_at(lead, at, deps.default_sla_minutes),
-        event_id=event_id,
         correlation_id=item["correlation_id"],
-        credits=credits,
+        event_id=event_id,
+        item_id=item["item_id"],
         previous_assignment_id=item["previous_assignment_id"],
         work_item_id=item["item_id"],
     )
+    row = recorded.assignment
     if row is None:
         return None
     await timers.mark_item_assigned(session, item["item_id"], row["assignment_id"])
@@ -100,18 +84,7 @@ async def attempt(
         session, lead, item["score"], at=at, exclude=item["excluded_reps"], lock=True
     )
     if decision.rep_id is not None and decision.team_id and decision.strategy:
-        return await assign_item(
-            session,
-            deps,
-            item,
-            rep_id=decision.rep_id,
-            team_id=decision.team_id,
-            strategy=decision.strategy,
-            candidates=list(decision.candidates),
-            rules_version=decision.rules_version,
-            at=at,
-            credits=dict(decision.credits),
-        )
+        return await assign_item(session, deps, item, decision, at)
     await timers.postpone_item(
         session,
         item["item_id"],

@@ -10,31 +10,17 @@ retry, the one-by-one fallback, dead-lettering, per-lead spans (each lead's own
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
-from aiokafka import ConsumerRecord
-from leadflow_contracts import Envelope, Producer
+from leadflow_contracts import Producer
 from leadflow_contracts.topics import LEAD_CREATED
 from servicekit.batch import BatchConsumer, BatchItem
-from servicekit.consumer import parse_envelope
-from servicekit.errors import InvalidMessage
+from servicekit.consumer import parse_lead_envelope
 from servicekit.runtime import Runtime
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadflow_scoring.handlers.score_batch import Handled, score_batch
 from leadflow_scoring.metrics import ScoringMetrics
-from leadflow_scoring.settings import Settings
-
-
-def parse(record: ConsumerRecord[Any, Any]) -> Envelope[Any]:
-    envelope = parse_envelope(LEAD_CREATED, record.value)
-    lead = envelope.payload.lead
-    if envelope.lead_id != lead.lead_id or envelope.tenant_id != lead.tenant_id:
-        raise InvalidMessage("the envelope's lead_id/tenant_id differ from the lead's")
-    return envelope
 
 
 class CreatedConsumer(BatchConsumer[Handled]):
@@ -46,17 +32,15 @@ class CreatedConsumer(BatchConsumer[Handled]):
         clock: Callable[[], datetime],
         group: str,
     ) -> None:
-        async def handle(
-            session: AsyncSession, envelopes: list[Envelope[Any]]
-        ) -> Mapping[uuid.UUID, Handled]:
-            return await score_batch(session, envelopes, producer, clock)
-
         def observe(item: BatchItem, done: Handled) -> None:
             if done.waited_s is not None:  # scored now, not a redelivery
                 metrics.scored(qualified=done.outcome == "qualified", seconds=done.waited_s)
 
-        super().__init__(runtime, LEAD_CREATED, group, handle, parse=parse, observe=observe)
-
-    def subscribe(self, settings: Settings) -> None:
-        """Subscribe (before ``runtime.start``) in scoring's consumer group."""
-        self.register(max_records=settings.batch_max_records, timeout_ms=settings.batch_timeout_ms)
+        super().__init__(
+            runtime,
+            LEAD_CREATED,
+            group,
+            lambda session, envelopes: score_batch(session, envelopes, producer, clock),
+            observe=observe,
+            parse=parse_lead_envelope(LEAD_CREATED),
+        )
