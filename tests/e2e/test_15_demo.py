@@ -137,7 +137,7 @@ async def test_demo_reaches_every_outcome_and_a_second_run_changes_nothing(
 
     first = await demo()
     assert first.ok, render(first)
-    assert [lead.key for lead in first.leads] == [lead.key for lead in LEADS]
+    assert [row.lead.key for row in first.leads] == [lead.key for lead in LEADS]
     table = printed[-1]
     assert "10/10 leads reached the outcome the story expects" in table
     for lead in LEADS:

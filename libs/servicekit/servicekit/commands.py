@@ -84,16 +84,9 @@ class Change:
 
 
 def config_changed(producer: Producer, actor: str, change: Change) -> Outgoing:
-    """The ``config.changed`` record of ``change``, keyed by its tenant."""
-    payload = ConfigChanged(
-        actor=actor,
-        service=producer.service,
-        entity=change.entity,
-        entity_id=change.entity_id,
-        action=change.action,
-        before=change.before,
-        after=change.after,
-    )
+    """The ``config.changed`` record of ``change``, keyed by its tenant (the payload
+    takes the change's fields by name and ignores its tenant and event id)."""
+    payload = ConfigChanged(**vars(change), actor=actor, service=producer.service)
     envelope = new_envelope(
         CONFIG_CHANGED,
         payload,

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 from aiokafka import client as aiokafka_client
@@ -121,26 +121,24 @@ class EventPublisher:
         self._producer = producer
         self._prefix = topic_prefix
 
-    async def publish(self, record: Outgoing) -> None:
-        await self._producer.send(
+    async def _enqueue(
+        self, record: Outgoing, parent: Context | None = None
+    ) -> asyncio.Future[Any]:
+        return await self._producer.enqueue(
             self._prefix + record.topic,
             record.value_bytes(),
             key=record.key.encode(),
             headers=record.header_bytes(),
+            parent=parent,
         )
+
+    async def publish(self, record: Outgoing) -> None:
+        await (await self._enqueue(record))
 
     async def publish_pipelined(self, records: Sequence[Outgoing]) -> int:
         """Hand every record to the producer, then wait for all acknowledgements (records
         sent together share requests; their order per partition is the given order)."""
-        pending = [
-            await self._producer.enqueue(
-                self._prefix + r.topic,
-                r.value_bytes(),
-                key=r.key.encode(),
-                headers=r.header_bytes(),
-            )
-            for r in records
-        ]
+        pending = [await self._enqueue(r) for r in records]
         await asyncio.gather(*pending)
         return len(pending)
 
@@ -152,14 +150,7 @@ class EventPublisher:
         what refused it (the others are unaffected)."""
 
         async def one(record: Outgoing, parent: Context | None) -> None:
-            queued = await self._producer.enqueue(
-                self._prefix + record.topic,
-                record.value_bytes(),
-                key=record.key.encode(),
-                headers=record.header_bytes(),
-                parent=parent,
-            )
-            await queued
+            await (await self._enqueue(record, parent))
 
         outcomes = await asyncio.gather(*(one(r, p) for r, p in records), return_exceptions=True)
         return [o if isinstance(o, BaseException) else None for o in outcomes]
@@ -222,6 +213,15 @@ _TRACE_HEADERS = ("traceparent", "tracestate")
 _PROPAGATOR = TraceContextTextMapPropagator()
 
 
+class RecordOptions(TypedDict):
+    """A record's key and headers, and the trace context its PRODUCER span is a child of
+    (default: the current span)."""
+
+    key: bytes | None
+    headers: Sequence[Header]
+    parent: NotRequired[Context | None]
+
+
 class RawProducer:
     """Every record a service publishes goes through this aiokafka producer (acks=all,
     idempotence, linger and timeouts from the settings; it starts on first use).
@@ -265,41 +265,29 @@ class RawProducer:
                 self._producer = producer
             return self._producer
 
-    async def send(
-        self,
-        topic: str,
-        value: bytes | None,
-        *,
-        key: bytes | None,
-        headers: Sequence[Header],
-        parent: Context | None = None,
-    ) -> None:
+    async def send(self, topic: str, value: bytes | None, **record: Unpack[RecordOptions]) -> None:
         """Publish and wait for the broker's acknowledgement."""
-        await (await self.enqueue(topic, value, key=key, headers=headers, parent=parent))
+        await (await self.enqueue(topic, value, **record))
 
     async def enqueue(
-        self,
-        topic: str,
-        value: bytes | None,
-        *,
-        key: bytes | None,
-        headers: Sequence[Header],
-        parent: Context | None = None,
+        self, topic: str, value: bytes | None, **record: Unpack[RecordOptions]
     ) -> asyncio.Future[Any]:
         """Hand the record to the producer; the returned future resolves with the
         broker's acknowledgement (records enqueued together share requests)."""
         producer = await self.started()
         with self._tracer.start_as_current_span(
             f"{topic} publish",
-            context=parent,
+            context=record.get("parent"),
             kind=SpanKind.PRODUCER,
             attributes={"messaging.system": "kafka", "messaging.destination.name": topic},
         ):
             carrier: dict[str, str] = {}
             _PROPAGATOR.inject(carrier)
-            sent = [(k, v) for k, v in headers if k not in _TRACE_HEADERS]
+            sent = [(k, v) for k, v in record["headers"] if k not in _TRACE_HEADERS]
             sent += [(k, v.encode()) for k, v in carrier.items()]
-            future: asyncio.Future[Any] = await producer.send(topic, value, key=key, headers=sent)
+            future: asyncio.Future[Any] = await producer.send(
+                topic, value, key=record["key"], headers=sent
+            )
             return future
 
     async def stop(self) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -47,17 +48,12 @@ epochs_table = Table(
 _CHUNK = 500
 
 
+@dataclass(eq=False)
 class Redrive:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        publisher: EventPublisher,
-        metrics: ServiceMetrics,
-    ) -> None:
-        self._sessions = sessions
-        self._publisher = publisher
-        self._metrics = metrics
-        self._lock = asyncio.Lock()
+    sessions: async_sessionmaker[AsyncSession]
+    publisher: EventPublisher
+    metrics: ServiceMetrics
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
     async def since(self, since: datetime, *, reason: str = "operator") -> int:
         """Re-publish every retained record emitted at or after ``since``, oldest first
@@ -69,10 +65,10 @@ class Redrive:
                 async for record in records:
                     chunk.append(record)
                     if len(chunk) >= _CHUNK:
-                        count += await self._publisher.publish_pipelined(chunk)
+                        count += await self.publisher.publish_pipelined(chunk)
                         chunk = []
-                count += await self._publisher.publish_pipelined(chunk)
-            self._metrics.redriven.labels(self._metrics.service, reason).inc(count)
+                count += await self.publisher.publish_pipelined(chunk)
+            self.metrics.redriven.labels(self.metrics.service, reason).inc(count)
             log.warning("redrive done", since=since.isoformat(), records=count, reason=reason)
             return count
 
@@ -82,7 +78,7 @@ class Redrive:
             .where(outbox_table.c.created_at >= since, outbox_table.c.parked_at.is_(None))
             .order_by(outbox_table.c.position)
         )
-        async with self._sessions() as session:
+        async with self.sessions() as session:
             result = await session.stream(query.execution_options(yield_per=_CHUNK))
             async for row in result:
                 yield Outgoing.from_json(row.record)
@@ -93,7 +89,7 @@ class Redrive:
             .where(inbox_table.c.processed_at >= since)
             .order_by(inbox_table.c.processed_at)
         )
-        async with self._sessions() as session:
+        async with self.sessions() as session:
             result = await session.stream(query.execution_options(yield_per=_CHUNK))
             async for row in result:
                 for output in row.outputs or ():

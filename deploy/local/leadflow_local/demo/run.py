@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +34,6 @@ from leadflow_local.demo.story import (
     SOURCE,
     TENANT_BY_SLUG,
     DemoLead,
-    Expected,
 )
 from leadflow_local.demo.table import render
 
@@ -48,12 +46,7 @@ class DemoUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class LeadReport:
-    key: str
-    lead_id: uuid.UUID
-    tenant: str
-    name: str
-    story: str
-    expected: Expected
+    lead: DemoLead
     result: Result
     problems: tuple[str, ...]
     console_url: str | None
@@ -61,17 +54,8 @@ class LeadReport:
     @classmethod
     def of(cls, lead: DemoLead, result: Result, console_url: str | None) -> LeadReport:
         """``result`` compared with what the story expects of ``lead``."""
-        return cls(
-            key=lead.key,
-            lead_id=lead.lead_id,
-            tenant=lead.tenant,
-            name=lead.name,
-            story=lead.title,
-            expected=lead.expected,
-            result=result,
-            problems=tuple(mismatches(lead, result)),
-            console_url=f"{console_url.rstrip('/')}/leads/{lead.lead_id}" if console_url else None,
-        )
+        page = f"{console_url.rstrip('/')}/leads/{lead.lead_id}" if console_url else None
+        return cls(lead, result, tuple(mismatches(lead, result)), page)
 
     @property
     def ok(self) -> bool:

@@ -47,17 +47,17 @@ def render(report: DemoReport, *, width: int = 200) -> str:
     for column in ("#", "lead", "story", "score", "top reasons", "outcome", "rep / team"):
         table.add_column(column, overflow="fold")
     table.add_column("console page", no_wrap=True)
-    for number, lead in enumerate(report.leads, start=1):
-        result = lead.result
+    for number, row in enumerate(report.leads, start=1):
+        lead, result = row.lead, row.result
         table.add_row(
             str(number),
             f"{lead.name}\n{lead.tenant}",
-            lead.story,
+            lead.title,
             "-" if result.score is None else str(result.score),
             ", ".join(result.top_reasons()) or "-",
-            outcome_cell(lead),
-            rep_cell(lead),
-            lead.console_url or str(lead.lead_id),
+            outcome_cell(row),
+            rep_cell(row),
+            row.console_url or str(lead.lead_id),
         )
     buffer = io.StringIO()
     Console(file=buffer, width=width, no_color=True, highlight=False).print(table)

@@ -9,13 +9,13 @@ the broker or PostgreSQL: ``make test-unit`` runs them in seconds, with no I/O.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from servicekit.db import drop_database, ensure_database, with_database
-from servicekit.testing.infra import resolve_kafka, resolve_postgres
+from servicekit.testing.infra import Resolved, resolve_kafka, resolve_postgres
 
 #: The fixtures that reach the broker or the database server.
 IO_FIXTURES = frozenset({"kafka_bootstrap", "postgres_url"})
@@ -32,23 +32,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             )
 
 
-@pytest.fixture(scope="session")
-def kafka_bootstrap() -> Iterator[str]:
-    resolved = resolve_kafka()
+def _held(resolve: Callable[[], Resolved]) -> Iterator[str]:
+    """The URL of what ``resolve`` finds or starts, stopped when the session ends."""
+    resolved = resolve()
     try:
         yield resolved.url
     finally:
         resolved.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    yield from _held(resolve_kafka)
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """URL of a server where tests may create and drop databases."""
-    resolved = resolve_postgres()
-    try:
-        yield resolved.url
-    finally:
-        resolved.stop()
+    yield from _held(resolve_postgres)
 
 
 @pytest.fixture

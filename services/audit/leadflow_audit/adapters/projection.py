@@ -49,21 +49,6 @@ def _status(row: Row[Any]) -> LeadStatus:
     )
 
 
-def stage_event_of(row: Row[Any]) -> StageEvent | None:
-    """The projection's view of a stored ``events`` row (None: not about a lead)."""
-    if row.lead_id is None:
-        return None
-    payload = row.envelope.get("payload")
-    return StageEvent(
-        event_id=row.event_id,
-        event_type=row.event_type,
-        tenant_id=row.tenant_id,
-        lead_id=row.lead_id,
-        occurred_at=row.occurred_at,
-        payload=payload if isinstance(payload, dict) else {},
-    )
-
-
 async def project(session: AsyncSession, events: Sequence[StageEvent | None]) -> None:
     """Apply newly appended events to the statuses of their leads."""
     stage_events = [e for e in events if e is not None]

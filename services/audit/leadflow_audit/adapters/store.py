@@ -34,17 +34,18 @@ from servicekit.db import uuid_array
 from sqlalchemy import Row, any_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from leadflow_audit.adapters.projection import project, replace_all, stage_event_of
+from leadflow_audit.adapters.projection import project, replace_all
 from leadflow_audit.adapters.tables import events_table
 from leadflow_audit.domain.chain import (
     GENESIS_HASH,
+    HASHED_FIELDS,
     ChainRow,
     ChainVerifier,
     StoredRow,
     Verdict,
     chain,
 )
-from leadflow_audit.domain.records import IncomingEvent, new_in_order
+from leadflow_audit.domain.records import IncomingEvent, new_in_order, stage_event
 from leadflow_audit.domain.stages import LeadStatus, apply
 
 APPEND_LOCK_ID = 7_242_031_006
@@ -61,18 +62,7 @@ class AppendResult:
 
 
 def _chain_row(row: Row[Any]) -> ChainRow:
-    return ChainRow(
-        position=row.position,
-        event_id=row.event_id,
-        event_type=row.event_type,
-        tenant_id=row.tenant_id,
-        lead_id=row.lead_id,
-        correlation_id=row.correlation_id,
-        trace_id=row.trace_id,
-        occurred_at=row.occurred_at,
-        recorded_at=row.recorded_at,
-        envelope=row.envelope,
-    )
+    return ChainRow(**{name: getattr(row, name) for name in HASHED_FIELDS})
 
 
 _COLUMNS = (
@@ -143,7 +133,7 @@ class EventStore:
             fresh = new_in_order(list(events), known)
             if fresh:
                 await self._insert(session, fresh)
-                await project(session, [e.stage_event() for e in fresh])
+                await project(session, [stage_event(e) for e in fresh])
         return AppendResult(len(fresh), len(events) - len(fresh), frozenset(known))
 
     async def _insert(self, session: AsyncSession, fresh: list[IncomingEvent]) -> None:
@@ -205,8 +195,8 @@ class EventStore:
         async with self._sessions() as session, session.begin():
             await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": APPEND_LOCK_ID})
             statuses: dict[uuid.UUID, LeadStatus] = {}
-            async for _, row in self.stored_rows(session):
-                if (event := stage_event_of(row)) is not None:
+            async for stored, _ in self.stored_rows(session):
+                if (event := stage_event(stored.row)) is not None:
                     apply(statuses, event)
             await replace_all(session, statuses.values())
         return len(statuses)

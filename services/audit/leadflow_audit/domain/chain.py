@@ -30,7 +30,7 @@ import json
 import math
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -57,6 +57,10 @@ class ChainRow:
     #: Not hashed: the envelope is ``normalize_json``'s output already and holds no
     #: non-integral float, so it is serialized as it is (no second walk).
     plain_envelope: bool = field(default=False, compare=False)
+
+
+#: The fields of ``ChainRow`` that the row hash covers (all but ``plain_envelope``).
+HASHED_FIELDS = tuple(f.name for f in fields(ChainRow) if f.compare)
 
 
 def _timestamp(value: datetime) -> str:

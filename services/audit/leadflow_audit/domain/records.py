@@ -41,32 +41,23 @@ class IncomingEvent:
     plain_envelope: bool = False
 
     def at(self, position: int, recorded_at: datetime) -> ChainRow:
-        return ChainRow(
-            position=position,
-            event_id=self.event_id,
-            event_type=self.event_type,
-            tenant_id=self.tenant_id,
-            lead_id=self.lead_id,
-            correlation_id=self.correlation_id,
-            trace_id=self.trace_id,
-            occurred_at=self.occurred_at,
-            recorded_at=recorded_at,
-            envelope=self.envelope,
-            plain_envelope=self.plain_envelope,
-        )
+        """This event as the store's row at ``position``."""
+        return ChainRow(position=position, recorded_at=recorded_at, **vars(self))
 
-    def stage_event(self) -> StageEvent | None:
-        if self.lead_id is None:
-            return None
-        payload = self.envelope.get("payload")
-        return StageEvent(
-            event_id=self.event_id,
-            event_type=self.event_type,
-            tenant_id=self.tenant_id,
-            lead_id=self.lead_id,
-            occurred_at=self.occurred_at,
-            payload=payload if isinstance(payload, Mapping) else {},
-        )
+
+def stage_event(event: IncomingEvent | ChainRow) -> StageEvent | None:
+    """What the projection needs of ``event`` (None: the event is not about a lead)."""
+    if event.lead_id is None:
+        return None
+    payload = event.envelope.get("payload")
+    return StageEvent(
+        event_id=event.event_id,
+        event_type=event.event_type,
+        tenant_id=event.tenant_id,
+        lead_id=event.lead_id,
+        occurred_at=event.occurred_at,
+        payload=payload if isinstance(payload, Mapping) else {},
+    )
 
 
 def new_in_order(events: list[IncomingEvent], known: set[uuid.UUID]) -> list[IncomingEvent]:

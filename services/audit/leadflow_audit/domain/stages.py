@@ -109,6 +109,10 @@ def _stage_key(s: LeadStatus) -> tuple[int, int, datetime, int, str] | None:
     return (phase, 0, s.stage_at, tie, str(s.stage_event_id))
 
 
+def _last_key(s: LeadStatus) -> tuple[datetime, str]:
+    return (s.last_event_at, str(s.last_event_id))
+
+
 def status_of(event: StageEvent) -> LeadStatus:
     """The status a lead would have if ``event`` were its only event."""
     stage = stage_of(event.event_type, event.payload)
@@ -131,23 +135,13 @@ def merge(a: LeadStatus, b: LeadStatus) -> LeadStatus:
         raise ValueError("cannot merge the statuses of two different leads")
     key_a, key_b = _stage_key(a), _stage_key(b)
     stage_from = b if key_a is None or (key_b is not None and key_b > key_a) else a
-    last_from = (
-        b
-        if (b.last_event_at, str(b.last_event_id))
-        > (
-            a.last_event_at,
-            str(a.last_event_id),
-        )
-        else a
-    )
+    last_from = b if _last_key(b) > _last_key(a) else a
+    # The last event's fields come with ``last_from``; the stage with ``stage_from``.
     return replace(
-        a,
+        last_from,
         stage=stage_from.stage,
         stage_at=stage_from.stage_at,
         stage_event_id=stage_from.stage_event_id,
-        last_event_type=last_from.last_event_type,
-        last_event_at=last_from.last_event_at,
-        last_event_id=last_from.last_event_id,
         event_count=a.event_count + b.event_count,
     )
 

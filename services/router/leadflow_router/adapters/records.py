@@ -14,7 +14,7 @@ from typing import Any
 
 from leadflow_contracts.email_domains import company_domain
 from leadflow_contracts.lead import Lead
-from leadflow_contracts.routing import Candidate, Strategy
+from leadflow_contracts.routing import Candidate
 from sqlalchemy import func, select, union, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +26,7 @@ from leadflow_router.adapters.tables import (
     rotation,
     work_items,
 )
+from leadflow_router.domain.model import Decision
 
 
 def _candidates(candidates: Iterable[Candidate]) -> list[dict[str, Any]]:
@@ -57,11 +58,7 @@ def assignment_row(
     lead: Lead,
     score: int,
     sequence: int,
-    rep_id: str,
-    team_id: str,
-    strategy: Strategy,
-    candidates: Sequence[Candidate],
-    rules_version: int,
+    decision: Decision,
     decided_at: datetime,
     sla_due_at: datetime,
     event_id: uuid.UUID,
@@ -69,15 +66,17 @@ def assignment_row(
     previous_assignment_id: uuid.UUID | None = None,
     work_item_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
-    """The values of a new, open assignment row."""
+    """The values of a new, open assignment row: ``decision`` to its rep."""
+    if decision.rep_id is None or decision.team_id is None or decision.strategy is None:
+        raise ValueError("an assignment needs a decision with a rep, a team and a strategy")
     return {
         "assignment_id": assignment_id,
         "tenant": lead.tenant_id,
         "lead_id": lead.lead_id,
         "sequence": sequence,
-        "rep_id": rep_id,
-        "team_id": team_id,
-        "strategy": strategy,
+        "rep_id": decision.rep_id,
+        "team_id": decision.team_id,
+        "strategy": decision.strategy,
         "status": "open",
         "decided_at": decided_at,
         "sla_due_at": sla_due_at,
@@ -85,21 +84,17 @@ def assignment_row(
         "correlation_id": correlation_id,
         "lead": lead.model_dump(mode="json"),
         "score": score,
-        "candidates": _candidates(candidates),
-        "rules_version": rules_version,
+        "candidates": _candidates(decision.candidates),
+        "rules_version": decision.rules_version,
         "previous_assignment_id": previous_assignment_id,
         "work_item_id": work_item_id,
     }
 
 
-async def insert_assignment(
-    session: AsyncSession,
-    *,
-    credits: Mapping[str, int] | None = None,
-    **fields: Any,
-) -> dict[str, Any] | None:
+async def insert_assignment(session: AsyncSession, **fields: Any) -> dict[str, Any] | None:
     """Insert one assignment (``assignment_row`` fields) and what it changes: the rep's
-    last assignment, the team's rotation counters and the owner of the lead's domain."""
+    last assignment, the team's rotation counters (the decision's credits) and the owner
+    of the lead's domain."""
     values = assignment_row(**fields)
     row = (
         (
@@ -122,6 +117,7 @@ async def insert_assignment(
         .where(reps.c.tenant == lead.tenant_id, reps.c.rep_id == rep_id)
         .values(last_assigned_at=decided_at)
     )
+    credits: Mapping[str, int] = fields["decision"].credits
     if credits:
         await save_credits(session, {(lead.tenant_id, team_id, r): c for r, c in credits.items()})
     domain = company_domain(lead.email_domain)

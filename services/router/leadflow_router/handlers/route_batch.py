@@ -154,19 +154,12 @@ def _assignment(
 ) -> dict[str, Any]:
     qualified: LeadQualified = envelope.payload
     lead = qualified.lead
-    assert decision.rep_id is not None, "an assignment needs a rep"
-    assert decision.team_id is not None, "and a team"
-    assert decision.strategy is not None, "and a strategy"
     return assignment_row(
         assignment_id=assignment_id_for(lead.lead_id, 0),
         lead=lead,
         score=qualified.score.score,
         sequence=0,
-        rep_id=decision.rep_id,
-        team_id=decision.team_id,
-        strategy=decision.strategy,
-        candidates=decision.candidates,
-        rules_version=decision.rules_version,
+        decision=decision,
         decided_at=at,
         sla_due_at=sla_due_at(lead, at, deps.default_sla_minutes),
         event_id=derived_event_id(envelope.event_id, LEAD_ASSIGNED.event_type),

@@ -33,21 +33,16 @@ class ScoreResult:
         return self.fit_raw + self.engagement_raw
 
     def to_event(self) -> LeadScored:
-        """The ``lead.scored`` payload (also what ``score:preview`` returns)."""
-        return LeadScored(
-            score=self.total,
-            fit=self.fit,
-            engagement=self.engagement,
-            threshold=self.threshold,
-            qualified=self.qualified,
-            reasons=[
-                ScoreReason(
-                    rule_id=r.id, description=r.description, category=r.category, points=r.points
-                )
-                for r in self.fired
-            ],
-            rules_version=self.rules_version,
-        )
+        """The ``lead.scored`` payload (also what ``score:preview`` returns): the fields
+        it shares with this result by name (it ignores the others), ``total`` as its
+        score and the fired rules as its reasons."""
+        reasons = [
+            ScoreReason(
+                rule_id=r.id, description=r.description, category=r.category, points=r.points
+            )
+            for r in self.fired
+        ]
+        return LeadScored(**vars(self), score=self.total, reasons=reasons)
 
 
 def clamp(value: int) -> int:
