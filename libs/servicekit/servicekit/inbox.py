@@ -22,20 +22,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from leadflow_contracts import Envelope
-from sqlalchemy import (
-    Column,
-    DateTime,
-    Index,
-    MetaData,
-    String,
-    Table,
-    bindparam,
-    func,
-    select,
-    update,
-)
+from sqlalchemy import Column, DateTime, Index, MetaData, String, Table
 from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import bindparam, func, select, update
 
 from servicekit.events import Outgoing
 

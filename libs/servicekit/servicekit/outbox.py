@@ -19,22 +19,11 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
-    Index,
-    MetaData,
-    String,
-    Table,
-    Text,
-    delete,
-    func,
-    select,
-    update,
-)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.schema import Column, Index, MetaData, Table
+from sqlalchemy.sql import delete, func, select, update
+from sqlalchemy.types import BigInteger, DateTime, String, Text
 
 from servicekit.events import Outgoing
 from servicekit.faults import describe, is_infrastructure_fault

@@ -8,18 +8,10 @@ nothing but SELECT and INSERT on it. ``lead_status`` is a projection: derived da
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Column,
-    DateTime,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-)
+from servicekit.tables import timestamp
 from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.schema import Column, Index, MetaData, Table
+from sqlalchemy.types import BigInteger, Boolean, Integer, String
 
 metadata = MetaData()
 
@@ -37,8 +29,8 @@ events_table = Table(
     Column("lead_id", UUID(as_uuid=True), nullable=True),
     Column("correlation_id", String(500), nullable=False),
     Column("trace_id", String(32), nullable=True),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    timestamp("occurred_at"),
+    timestamp("recorded_at"),
     Column("envelope", JSONB, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("row_hash", String(64), nullable=False),
@@ -54,11 +46,11 @@ lead_status_table = Table(
     Column("lead_id", UUID(as_uuid=True), primary_key=True),
     Column("tenant_id", String(200), nullable=False),
     Column("stage", String(40), nullable=True),
-    Column("stage_at", DateTime(timezone=True), nullable=True),
+    timestamp("stage_at", nullable=True),
     Column("stage_event_id", UUID(as_uuid=True), nullable=True),
     Column("terminal", Boolean, nullable=False),
     Column("last_event_type", String(100), nullable=False),
-    Column("last_event_at", DateTime(timezone=True), nullable=False),
+    timestamp("last_event_at"),
     Column("last_event_id", UUID(as_uuid=True), nullable=False),
     Column("event_count", Integer, nullable=False),
     Index("lead_status_stuck", "terminal", "last_event_at"),

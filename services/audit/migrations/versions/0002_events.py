@@ -8,9 +8,7 @@ INSERT on ``events``. Roles are cluster-wide: creating it tolerates an existing 
 a concurrent creator; without the privilege to create roles the migration skips the
 role and says so (then give the service a role like it by hand).
 
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-28
+Created 2026-11-28.
 """
 
 from alembic import op

@@ -14,25 +14,21 @@ must never make the insert fail, or the DLQ consumer would stall on that record.
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
-    FetchedValue,
-    ForeignKey,
-    Index,
-    Integer,
-    LargeBinary,
-    MetaData,
-    Table,
-    Text,
-    UniqueConstraint,
-    Uuid,
-    func,
-)
+from typing import Any
+
+from servicekit.tables import timestamp, updated_at
+from sqlalchemy import Column, FetchedValue, ForeignKey, Index
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.schema import MetaData, Table, UniqueConstraint
+from sqlalchemy.types import BigInteger, Integer, LargeBinary, Text, Uuid
 
 metadata = MetaData()
+
+
+def _text(name: str) -> Column[Any]:
+    """A nullable, unbounded text column (most values come from a record's headers)."""
+    return Column(name, Text, nullable=True)
+
 
 dead_letters = Table(
     "dead_letters",
@@ -44,30 +40,30 @@ dead_letters = Table(
     Column("dlq_offset", BigInteger, nullable=False),
     Column("record_digest", Text, nullable=False),
     Column("original_digest", Text, nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    timestamp("received_at", now=True),
     Column("key", LargeBinary, nullable=True),
     Column("value", LargeBinary, nullable=True),
     Column("headers", JSONB, nullable=False),
-    Column("topic", Text, nullable=True),
-    Column("original_topic", Text, nullable=True),
+    _text("topic"),
+    _text("original_topic"),
     Column("original_partition", Integer, nullable=True),
     Column("original_offset", BigInteger, nullable=True),
-    Column("consumer_group", Text, nullable=True),
-    Column("exception_class", Text, nullable=True),
-    Column("exception_message", Text, nullable=True),
-    Column("stacktrace", Text, nullable=True),
+    _text("consumer_group"),
+    _text("exception_class"),
+    _text("exception_message"),
+    _text("stacktrace"),
     Column("attempts", Integer, nullable=True),
-    Column("first_failed_at", DateTime(timezone=True), nullable=True),
-    Column("last_failed_at", DateTime(timezone=True), nullable=True),
+    timestamp("first_failed_at", nullable=True),
+    timestamp("last_failed_at", nullable=True),
     Column("event_id", Uuid, nullable=True),
-    Column("tenant_id", Text, nullable=True),
-    Column("event_type", Text, nullable=True),
+    _text("tenant_id"),
+    _text("event_type"),
     Column("lead_id", Uuid, nullable=True),
-    Column("value_problem", Text, nullable=True),
+    _text("value_problem"),
     Column("replay_of", Uuid, nullable=True),
     Column("status", Text, nullable=False),
     Column("replay_count", Integer, nullable=False, server_default="0"),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    updated_at(),
     UniqueConstraint(
         "dlq_topic",
         "dlq_partition",
@@ -100,9 +96,9 @@ history = Table(
         nullable=False,
         index=True,
     ),
-    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    timestamp("at", now=True),
     Column("actor", Text, nullable=False),
     Column("action", Text, nullable=False),
-    Column("reason", Text, nullable=True),
+    _text("reason"),
     Column("detail", JSONB, nullable=True),
 )

@@ -3,9 +3,7 @@
 Mirrors leadflow_dlq.adapters.tables; written out so later edits of the tables module
 cannot change what this revision did.
 
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-28
+Created 2026-11-28.
 """
 
 from alembic import op

@@ -8,9 +8,7 @@ dropped. Adds ``record_digest`` / ``original_digest`` (see
 are frozen), digests the rows already
 stored, and widens both unique keys with them.
 
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-28
+Created 2026-11-28.
 """
 
 import sqlalchemy as sa

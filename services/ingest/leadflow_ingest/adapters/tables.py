@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
-    ForeignKey,
-    ForeignKeyConstraint,
-    Index,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    func,
-)
+from servicekit.tables import created_at, slug, tenant, timestamp, timestamps
+from sqlalchemy import BigInteger, Column, ForeignKey, ForeignKeyConstraint, Index, Integer
 from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.schema import MetaData, Table
+from sqlalchemy.types import LargeBinary, String
 
 metadata = MetaData()
-
-
-def _now() -> Column[object]:
-    return Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
 tiers = Table(
@@ -33,19 +19,17 @@ tiers = Table(
     Column("monthly_quota", Integer, nullable=False),
     Column("sla_minutes", Integer, nullable=False),
     Column("features", JSONB, nullable=False, server_default="{}"),
-    _now(),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    *timestamps(),
 )
 
 tenants = Table(
     "tenants",
     metadata,
-    Column("slug", String(63), primary_key=True),
+    slug("slug", primary_key=True),
     Column("name", String(200), nullable=False),
     Column("tier", String(64), ForeignKey("tiers.name", ondelete="RESTRICT"), nullable=False),
     Column("default_region", String(2), nullable=False),
-    _now(),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    *timestamps(),
 )
 
 sources = Table(
@@ -53,7 +37,7 @@ sources = Table(
     metadata,
     Column("tenant", String(63), ForeignKey("tenants.slug"), primary_key=True),
     Column("source", String(64), primary_key=True),
-    _now(),
+    created_at(),
 )
 
 #: Webhook signing secrets, Fernet-encrypted: HMAC verification needs the raw key, so it
@@ -62,13 +46,13 @@ webhook_secrets = Table(
     "webhook_secrets",
     metadata,
     Column("secret_id", UUID(as_uuid=True), primary_key=True),
-    Column("tenant", String(63), nullable=False),
+    tenant(),
     Column("source", String(64), nullable=False),
     Column("ciphertext", LargeBinary, nullable=False),
-    _now(),
-    Column("expires_at", DateTime(timezone=True), nullable=True),
-    Column("revoked_at", DateTime(timezone=True), nullable=True),
-    Column("last_used_at", DateTime(timezone=True), nullable=True),
+    created_at(),
+    timestamp("expires_at", nullable=True),
+    timestamp("revoked_at", nullable=True),
+    timestamp("last_used_at", nullable=True),
     ForeignKeyConstraint(["tenant", "source"], ["sources.tenant", "sources.source"]),
     Index("ix_webhook_secrets_tenant_source", "tenant", "source"),
 )
@@ -78,18 +62,18 @@ webhook_secrets = Table(
 accepted_webhooks = Table(
     "accepted_webhooks",
     metadata,
-    Column("tenant", String(63), primary_key=True),
+    tenant(primary_key=True),
     Column("webhook_id", String(255), primary_key=True),
     Column("source", String(64), nullable=False),
     Column("lead_id", UUID(as_uuid=True), nullable=False),
-    Column("accepted_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    timestamp("accepted_at", now=True),
 )
 
 #: Request counters per tenant and window ("m2025-06-03T09:14", "M2025-06").
 usage_counters = Table(
     "usage_counters",
     metadata,
-    Column("tenant", String(63), primary_key=True),
+    tenant(primary_key=True),
     Column("window", String(32), primary_key=True),
     Column("count", BigInteger, nullable=False),
 )
@@ -98,14 +82,14 @@ leads = Table(
     "leads",
     metadata,
     Column("lead_id", UUID(as_uuid=True), primary_key=True),
-    Column("tenant", String(63), nullable=False),
+    tenant(),
     Column("source", String(64), nullable=False),
     Column("email", String(320), nullable=True),
     Column("phone", String(32), nullable=True),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    timestamp("received_at"),
     Column("duplicate_of", UUID(as_uuid=True), nullable=True),
     Column("lead", JSONB, nullable=False),
-    _now(),
+    created_at(),
     Index("ix_leads_tenant_email", "tenant", "email", "received_at"),
     Index("ix_leads_tenant_phone", "tenant", "phone", "received_at"),
 )

@@ -1,8 +1,6 @@
 """Tiers, tenants, sources, webhook secrets, accepted webhooks, usage counters, leads.
 
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-28
+Created 2026-11-28.
 """
 
 import sqlalchemy as sa

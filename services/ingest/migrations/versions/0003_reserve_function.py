@@ -1,9 +1,7 @@
 """``ingest_reserve``: the webhook hot path's replay-guard lookup and rate/quota
 reservation as one server-side call, so the caller can pipeline it (``adapters.webhook_ledger``).
 
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-12-02
+Created 2026-12-02.
 """
 
 from alembic import op

@@ -12,48 +12,38 @@
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Column,
-    DateTime,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    UniqueConstraint,
-    func,
-    text,
-)
+from typing import Any
+
+from servicekit.tables import created_at, slug, tenant, timestamp, timestamps, updated_at
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table
 from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.schema import UniqueConstraint
+from sqlalchemy.sql import text
 
 metadata = MetaData()
 
 
-def _ts(name: str, nullable: bool = False) -> Column[object]:
-    default = None if nullable else func.now()
-    return Column(name, DateTime(timezone=True), nullable=nullable, server_default=default)
+def _uuid(name: str, *, nullable: bool = False, primary_key: bool = False) -> Column[Any]:
+    return Column(name, UUID(as_uuid=True), nullable=nullable, primary_key=primary_key)
 
 
 teams = Table(
     "teams",
     metadata,
-    Column("tenant", String(63), primary_key=True),
-    Column("team_id", String(63), primary_key=True),
+    tenant(primary_key=True),
+    slug("team_id", primary_key=True),
     Column("name", String(200), nullable=False),
     Column("strategy", String(32), nullable=False),
     Column("fallback_strategy", String(32), nullable=False),
     Column("required_skills", JSONB, nullable=False, server_default="[]"),
-    _ts("created_at"),
-    _ts("updated_at"),
+    *timestamps(),
 )
 
 reps = Table(
     "reps",
     metadata,
-    Column("tenant", String(63), primary_key=True),
-    Column("rep_id", String(63), primary_key=True),
+    tenant(primary_key=True),
+    slug("rep_id", primary_key=True),
     Column("name", String(200), nullable=False),
     Column("email", String(320), nullable=True),
     Column("team_ids", JSONB, nullable=False, server_default="[]"),
@@ -64,63 +54,62 @@ reps = Table(
     Column("working_hours", JSONB, nullable=True),
     Column("presence", String(16), nullable=False),
     Column("active", Boolean, nullable=False),
-    _ts("last_assigned_at", nullable=True),
-    _ts("created_at"),
-    _ts("updated_at"),
+    timestamp("last_assigned_at", nullable=True),
+    *timestamps(),
 )
 
 rotation = Table(
     "rotation",
     metadata,
-    Column("tenant", String(63), primary_key=True),
-    Column("team_id", String(63), primary_key=True),
-    Column("rep_id", String(63), primary_key=True),
+    tenant(primary_key=True),
+    slug("team_id", primary_key=True),
+    slug("rep_id", primary_key=True),
     Column("credit", BigInteger, nullable=False),
 )
 
 routing_rules = Table(
     "routing_rules",
     metadata,
-    Column("tenant", String(63), primary_key=True),
+    tenant(primary_key=True),
     Column("version", Integer, primary_key=True),
     Column("rules", JSONB, nullable=False),
-    Column("default_team", String(63), nullable=True),
+    slug("default_team", nullable=True),
     Column("actor", String(200), nullable=False),
-    _ts("created_at"),
+    created_at(),
 )
 
 account_owners = Table(
     "account_owners",
     metadata,
-    Column("tenant", String(63), primary_key=True),
+    tenant(primary_key=True),
     Column("email_domain", String(255), primary_key=True),
-    Column("rep_id", String(63), nullable=False),
-    _ts("updated_at"),
+    slug("rep_id"),
+    updated_at(),
 )
 
 assignments = Table(
     "assignments",
     metadata,
-    Column("assignment_id", UUID(as_uuid=True), primary_key=True),
-    Column("tenant", String(63), nullable=False),
-    Column("lead_id", UUID(as_uuid=True), nullable=False),
+    _uuid("assignment_id", primary_key=True),
+    tenant(),
+    _uuid("lead_id"),
     Column("sequence", Integer, nullable=False),
-    Column("rep_id", String(63), nullable=False),
-    Column("team_id", String(63), nullable=False),
+    slug("rep_id"),
+    slug("team_id"),
     Column("strategy", String(32), nullable=False),
     Column("status", String(16), nullable=False),  # open | acked | breached | closed
-    Column("decided_at", DateTime(timezone=True), nullable=False),
-    Column("sla_due_at", DateTime(timezone=True), nullable=True),
-    _ts("acked_at", nullable=True),
-    _ts("ended_at", nullable=True),
-    Column("event_id", UUID(as_uuid=True), nullable=False),
+    timestamp("decided_at"),
+    timestamp("sla_due_at", nullable=True),
+    timestamp("acked_at", nullable=True),
+    timestamp("ended_at", nullable=True),
+    _uuid("event_id"),
     Column("correlation_id", String(255), nullable=False),
     Column("lead", JSONB, nullable=False),
     Column("score", Integer, nullable=False),
     Column("candidates", JSONB, nullable=False),
     Column("rules_version", Integer, nullable=False),
-    Column("previous_assignment_id", UUID(as_uuid=True), nullable=True),
-    Column("work_item_id", UUID(as_uuid=True), nullable=True),
+    _uuid("previous_assignment_id", nullable=True),
+    _uuid("work_item_id", nullable=True),
     UniqueConstraint("lead_id", "sequence", name="uq_assignments_lead_sequence"),
     Index(
         "uq_assignments_current_per_lead",
@@ -136,26 +125,26 @@ assignments = Table(
 work_items = Table(
     "work_items",
     metadata,
-    Column("item_id", UUID(as_uuid=True), primary_key=True),
-    Column("tenant", String(63), nullable=False),
-    Column("lead_id", UUID(as_uuid=True), nullable=False),
-    Column("team_id", String(63), nullable=True),
+    _uuid("item_id", primary_key=True),
+    tenant(),
+    _uuid("lead_id"),
+    slug("team_id", nullable=True),
     Column("reason", String(32), nullable=False),
     Column("status", String(16), nullable=False),  # waiting | claimed | assigned
-    _ts("created_at"),
-    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    created_at(),
+    timestamp("next_attempt_at"),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("claimed_by", String(200), nullable=True),
-    _ts("claimed_at", nullable=True),
-    Column("assignment_id", UUID(as_uuid=True), nullable=True),
-    Column("event_id", UUID(as_uuid=True), nullable=False),
+    timestamp("claimed_at", nullable=True),
+    _uuid("assignment_id", nullable=True),
+    _uuid("event_id"),
     Column("correlation_id", String(255), nullable=False),
     Column("lead", JSONB, nullable=False),
     Column("score", Integer, nullable=False),
     Column("candidates", JSONB, nullable=False),
     Column("excluded_reps", JSONB, nullable=False, server_default="[]"),
     Column("rules_version", Integer, nullable=False),
-    Column("previous_assignment_id", UUID(as_uuid=True), nullable=True),
+    _uuid("previous_assignment_id", nullable=True),
     Index(
         "uq_work_items_open_per_lead",
         "lead_id",

@@ -1,8 +1,6 @@
 """Rep ids are unique per tenant: reps keyed by (tenant, rep_id).
 
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-12-03
+Created 2026-12-03.
 
 Before, ``rep_id`` alone was the key, so tenant A learnt from a 409 which ids tenant B
 used, and two tenants could not both have a rep ``alice``. Existing ids stay valid

@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    CheckConstraint,
-    Column,
-    DateTime,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    func,
-)
+from servicekit.tables import created_at, tenant
+from sqlalchemy import CheckConstraint, Column, Integer, MetaData, String, Table
 from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData()
@@ -21,12 +13,12 @@ metadata = MetaData()
 rule_set_versions = Table(
     "rule_set_versions",
     metadata,
-    Column("tenant", String(63), primary_key=True),
+    tenant(primary_key=True),
     Column("version", Integer, primary_key=True),
+    CheckConstraint("version >= 1", name="rule_set_versions_version_positive"),
     Column("rules", JSONB, nullable=False),
     Column("weights", JSONB, nullable=False),
     Column("threshold", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    created_at(),
     Column("created_by", String(200), nullable=False),
-    CheckConstraint("version >= 1", name="rule_set_versions_version_positive"),
 )

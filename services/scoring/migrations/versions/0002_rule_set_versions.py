@@ -1,8 +1,6 @@
 """Per-tenant, immutable rule-set versions.
 
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-28
+Created 2026-11-28.
 """
 
 import sqlalchemy as sa
@@ -17,6 +15,7 @@ def upgrade() -> None:
         "rule_set_versions",
         sa.Column("tenant", sa.String(63), primary_key=True),
         sa.Column("version", sa.Integer, primary_key=True),
+        sa.CheckConstraint("version >= 1", name="rule_set_versions_version_positive"),
         sa.Column("rules", pg.JSONB, nullable=False),
         sa.Column("weights", pg.JSONB, nullable=False),
         sa.Column("threshold", sa.Integer, nullable=False),
@@ -24,7 +23,6 @@ def upgrade() -> None:
             "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
         ),
         sa.Column("created_by", sa.String(200), nullable=False),
-        sa.CheckConstraint("version >= 1", name="rule_set_versions_version_positive"),
     )
 
 
