@@ -23,11 +23,12 @@ from typing import Any
 
 from leadflow_contracts import Envelope
 from sqlalchemy import Column, DateTime, Index, MetaData, String, Table
-from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import bindparam, func, select, update
 
 from servicekit.events import Outgoing
+from servicekit.tables import insert_rows
 
 metadata = MetaData()
 
@@ -58,12 +59,8 @@ async def claim(
     if not event_ids:
         return set()
     rows = [{"consumer_group": group, "event_id": e, "topic": topic} for e in sorted(event_ids)]
-    # executemany ("insertmanyvalues", rows in parameter order): one cached statement.
-    # ``.values(rows)`` would compile a new statement for every batch size.
-    claimed = await session.scalars(
-        insert(inbox_table).on_conflict_do_nothing().returning(inbox_table.c.event_id), rows
-    )
-    return set(claimed.all())
+    claimed = await insert_rows(session, inbox_table, rows, returning=True)
+    return {row["event_id"] for row in claimed}
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,17 @@ metadata of every service, never a database: migrations are written out on their
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Column, DateTime, String, func
+import orjson
+from sqlalchemy import Column, DateTime, String, Table, func, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.selectable import TextualSelect
 
 #: The length of a slug: a tenant's (``tenants.slug`` in ingest) or an id a tenant chooses.
 SLUG_LENGTH = 63
@@ -44,3 +52,52 @@ def updated_at() -> Column[Any]:
 def timestamps() -> tuple[Column[Any], Column[Any]]:
     """``created_at`` and ``updated_at``, both ``NOT NULL DEFAULT now()``."""
     return created_at(), updated_at()
+
+
+@cache
+def _unnest_insert(
+    table: Table, columns: tuple[str, ...], returning: bool
+) -> TextClause | TextualSelect:
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    quote = dialect.identifier_preparer.quote
+    arrays = ", ".join(
+        f"CAST(:{name} AS {table.c[name].type.compile(dialect=dialect)}[])" for name in columns
+    )
+    # Identifiers and type names from the table's own metadata, never from input.
+    names = ", ".join(quote(name) for name in columns)
+    sql = f"INSERT INTO {quote(table.name)} ({names}) SELECT * FROM unnest({arrays})"  # noqa: S608
+    sql += " ON CONFLICT DO NOTHING"
+    if not returning:
+        return text(sql)
+    return text(sql + " RETURNING *").columns(*table.c)
+
+
+async def insert_rows(
+    session: AsyncSession,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    returning: bool = False,
+) -> Sequence[RowMapping]:
+    """``INSERT … ON CONFLICT DO NOTHING`` of ``rows`` (all with the same keys) as one
+    statement of one array per column (``unnest``): the same text whatever the number of
+    rows, so psycopg caches its conversion and prepares it, and PostgreSQL plans it once
+    per connection. A multi-row ``VALUES`` (SQLAlchemy's executemany) is a new statement
+    of thousands of parameters for every batch size: parsed by psycopg and planned by
+    PostgreSQL each time (``bench/README.md`` has the figures). JSONB values go as JSON
+    text. ``returning``: the inserted rows (conflicting ones are missing), in no order.
+    """
+    if not rows:
+        return []
+    columns = tuple(rows[0])
+    params: dict[str, list[Any]] = {}
+    for name in columns:
+        values = [row[name] for row in rows]
+        if isinstance(table.c[name].type, postgresql.JSONB):
+            values = [
+                None if v is None else orjson.dumps(v, option=orjson.OPT_NON_STR_KEYS).decode()
+                for v in values
+            ]
+        params[name] = values
+    result = await session.execute(_unnest_insert(table, columns, returning), params)
+    return result.mappings().all() if returning else []

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from leadflow_contracts import Lead
+from servicekit.tables import insert_rows
 from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadflow_ingest.adapters.tables import leads
@@ -124,8 +124,9 @@ async def earliest_matches(session: AsyncSession, probes: Sequence[Probe]) -> di
 async def save_leads(session: AsyncSession, batch: Sequence[Lead]) -> None:
     if not batch:
         return
-    await session.execute(
-        insert(leads).on_conflict_do_nothing(),  # executemany: one cached statement
+    await insert_rows(
+        session,
+        leads,
         [
             {
                 "lead_id": lead.lead_id,

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from servicekit.tables import insert_rows
 from sqlalchemy import Table, bindparam, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadflow_router.adapters.tables import assignments, reps, work_items
@@ -31,9 +31,7 @@ async def _insert_all(
     if not rows:
         return {}
     ordered = sorted(rows, key=lambda r: r["lead_id"])
-    # executemany with RETURNING: one cached statement whatever the batch size.
-    query = insert(table).on_conflict_do_nothing().returning(*table.c)
-    inserted = (await session.execute(query, ordered)).mappings().all()
+    inserted = await insert_rows(session, table, ordered, returning=True)
     if len(inserted) != len(rows):
         raise OutcomeConflict(
             f"{len(rows) - len(inserted)} of {len(rows)} leads were routed concurrently"
