@@ -39,6 +39,7 @@ from aiokafka import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka.annotations import KafkaMessage
 from opentelemetry import trace
+from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -47,10 +48,12 @@ from servicekit.events import Outgoing
 from servicekit.faults import describe, is_infrastructure_fault
 from servicekit.logging import bind_event_context, error_text, get_logger
 from servicekit.runtime import Runtime
+from servicekit.telemetry import records_spans, unrecorded_span
 
 log = get_logger(__name__)
 
 _PROPAGATOR = TraceContextTextMapPropagator()
+_TRACE_KEYS = frozenset(_PROPAGATOR.fields)
 
 
 class Handled(Protocol):
@@ -97,9 +100,16 @@ class _Attempt(Generic[H]):
     failed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
-def start_record_span(tracer: Tracer, record: ConsumerRecord[Any, Any], group: str) -> Span:
-    """Started, not current: a consumer span in the record's own trace."""
-    carrier = {k: v.decode("latin-1") for k, v in record.headers or ()}
+def start_record_span(
+    tracer: Tracer, record: ConsumerRecord[Any, Any], group: str, ids: IdGenerator | None = None
+) -> Span:
+    """Started, not current: a consumer span in the record's own trace. ``ids`` given: the
+    service records no spans, and the record's context stands in for it
+    (``telemetry.unrecorded_span``)."""
+    carrier = {k: v.decode("latin-1") for k, v in record.headers or () if k in _TRACE_KEYS}
+    if ids is not None:
+        parent = trace.get_current_span(_PROPAGATOR.extract(carrier)).get_span_context()
+        return unrecorded_span(parent, ids)
     batch = trace.get_current_span().get_span_context()
     return tracer.start_span(
         f"{record.topic} process",
@@ -176,7 +186,9 @@ class ConsumerEngine(Generic[T, H]):
         self._dead_letters = dead_letter_on_record_fault
         self._context = log_context
         self._retry = runtime.retry_policy()
-        self._tracer = runtime.tracer_provider.get_tracer(f"servicekit.engine.{group}")
+        provider = runtime.tracer_provider
+        self._tracer = provider.get_tracer(f"servicekit.engine.{group}")
+        self._unrecorded = None if records_spans(provider) else provider.id_generator
         self._component = f"consumer {group}"
         self._paused_since: float | None = None
         self._faults_in_row = 0
@@ -199,7 +211,11 @@ class ConsumerEngine(Generic[T, H]):
             if key in items:
                 self._count("duplicate")  # the same input twice in one batch: handle once
                 continue
-            span = start_record_span(self._tracer, record, self._group) if self._trace else None
+            span = (
+                start_record_span(self._tracer, record, self._group, self._unrecorded)
+                if self._trace
+                else None
+            )
             items[key] = Item(record, value, span)
         ordered = self._order(list(items.values())) if self._order else list(items.values())
         handled: Mapping[Any, H] = {}

@@ -11,7 +11,10 @@ from typing import Protocol, TypeVar
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from leadflow_contracts.envelope import utcnow
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.sdk.trace.id_generator import IdGenerator
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -21,6 +24,7 @@ from servicekit.openapi import document_problems
 from servicekit.problems import install_problem_handlers
 from servicekit.runtime import Runtime
 from servicekit.settings import ServiceSettings
+from servicekit.telemetry import records_spans, unrecorded_span
 
 Hook = Callable[[], Awaitable[None]]
 Clock = Callable[[], datetime]
@@ -105,6 +109,48 @@ class _TraceSeedMiddleware:
         await self._app(scope, receive, send)
 
 
+_CONTEXT_HEADERS = frozenset((b"traceparent", b"tracestate", b"baggage"))
+
+
+class _TraceContextMiddleware:
+    """In place of the OpenTelemetry middleware when the service records no spans
+    (``servicekit.telemetry``): the request's ``traceparent`` becomes the current context
+    (a request without one gets a new trace id), so what the endpoint publishes and logs
+    carries that trace, without a server span's attributes being gathered for nothing."""
+
+    def __init__(self, app: ASGIApp, ids: IdGenerator) -> None:
+        self._app = app
+        self._ids = ids
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        carrier = {
+            k.decode("latin-1"): v.decode("latin-1")
+            for k, v in scope["headers"]
+            if k in _CONTEXT_HEADERS
+        }
+        ctx = propagate.extract(carrier)
+        span = unrecorded_span(trace.get_current_span(ctx).get_span_context(), self._ids)
+        token = otel_context.attach(trace.set_span_in_context(span, ctx))
+        try:
+            await self._app(scope, receive, send)
+        finally:
+            otel_context.detach(token)
+
+
+def _wrap_stack(app: FastAPI, outer: Callable[[ASGIApp], ASGIApp]) -> None:
+    """Put ``outer`` around the whole middleware stack (outside Starlette's error
+    middleware), as ``FastAPIInstrumentor`` places its own."""
+    inner = app.build_middleware_stack
+
+    def build_middleware_stack() -> ASGIApp:
+        return outer(inner())
+
+    app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
+
+
 def create_http_app(
     runtime: Runtime,
     *,
@@ -160,19 +206,19 @@ def create_http_app(
     for router in routers:
         app.include_router(router)
     document_problems(app)
-    # One server span per request; the per-ASGI-message "http receive"/"http send"
-    # child spans carried nothing a trace reader uses and cost CPU on every request.
-    FastAPIInstrumentor.instrument_app(
-        app,
-        tracer_provider=runtime.tracer_provider,
-        excluded_urls="healthz,readyz,metrics",
-        exclude_spans=["receive", "send"],
-    )
-    if trace_seed is not None:  # outermost, so it runs before the OpenTelemetry middleware
-        instrumented = app.build_middleware_stack
-
-        def build_middleware_stack() -> ASGIApp:
-            return _TraceSeedMiddleware(instrumented(), trace_seed)
-
-        app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
+    provider = runtime.tracer_provider
+    if records_spans(provider):
+        # One server span per request; the per-ASGI-message "http receive"/"http send"
+        # child spans carried nothing a trace reader uses and cost CPU on every request.
+        FastAPIInstrumentor.instrument_app(
+            app,
+            tracer_provider=provider,
+            excluded_urls="healthz,readyz,metrics",
+            exclude_spans=["receive", "send"],
+        )
+    else:
+        _wrap_stack(app, lambda inner: _TraceContextMiddleware(inner, provider.id_generator))
+    if trace_seed is not None:  # outermost, so it runs before either of those
+        seed = trace_seed
+        _wrap_stack(app, lambda inner: _TraceSeedMiddleware(inner, seed))
     return app

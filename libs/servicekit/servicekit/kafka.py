@@ -16,6 +16,7 @@ from aiokafka.protocol.metadata import MetadataRequest
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from leadflow_contracts import TopicSpec
+from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind
@@ -23,6 +24,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from servicekit.events import Outgoing
 from servicekit.settings import ServiceSettings
+from servicekit.telemetry import records_spans, unrecorded_span
 
 _TOPIC_EXISTS = TopicAlreadyExistsError.errno
 
@@ -233,12 +235,15 @@ class RawProducer:
 
     Like FastStream's telemetry middleware, each publish is a PRODUCER span whose
     context replaces the record's ``traceparent``/``tracestate`` (child of ``parent``,
-    else of the current span), so the record stays in its lead's trace.
+    else of the current span), so the record stays in its lead's trace. A service that
+    records no spans (``servicekit.telemetry``) writes that context itself (a new trace's
+    root when there is none).
     """
 
     def __init__(self, settings: ServiceSettings, tracer_provider: TracerProvider) -> None:
         self._settings = settings
         self._tracer = tracer_provider.get_tracer("servicekit.kafka.raw")
+        self._unrecorded = None if records_spans(tracer_provider) else tracer_provider.id_generator
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
 
@@ -275,20 +280,35 @@ class RawProducer:
         """Hand the record to the producer; the returned future resolves with the
         broker's acknowledgement (records enqueued together share requests)."""
         producer = await self.started()
+        carrier: dict[str, str] = {}
+        if self._unrecorded is not None:
+            parent = trace.get_current_span(record.get("parent")).get_span_context()
+            span = unrecorded_span(parent, self._unrecorded)
+            _PROPAGATOR.inject(carrier, trace.set_span_in_context(span))
+            return await self._send(producer, topic, value, record, carrier)
         with self._tracer.start_as_current_span(
             f"{topic} publish",
             context=record.get("parent"),
             kind=SpanKind.PRODUCER,
             attributes={"messaging.system": "kafka", "messaging.destination.name": topic},
         ):
-            carrier: dict[str, str] = {}
             _PROPAGATOR.inject(carrier)
-            sent = [(k, v) for k, v in record["headers"] if k not in _TRACE_HEADERS]
-            sent += [(k, v.encode()) for k, v in carrier.items()]
-            future: asyncio.Future[Any] = await producer.send(
-                topic, value, key=record["key"], headers=sent
-            )
-            return future
+            return await self._send(producer, topic, value, record, carrier)
+
+    @staticmethod
+    async def _send(
+        producer: AIOKafkaProducer,
+        topic: str,
+        value: bytes | None,
+        record: RecordOptions,
+        carrier: dict[str, str],
+    ) -> asyncio.Future[Any]:
+        sent = [(k, v) for k, v in record["headers"] if k not in _TRACE_HEADERS]
+        sent += [(k, v.encode()) for k, v in carrier.items()]
+        future: asyncio.Future[Any] = await producer.send(
+            topic, value, key=record["key"], headers=sent
+        )
+        return future
 
     async def stop(self) -> None:
         async with self._lock:
