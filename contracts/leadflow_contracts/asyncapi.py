@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from leadflow_contracts import headers
-from leadflow_contracts.envelope import Envelope
+from leadflow_contracts.envelope import envelope_of
 from leadflow_contracts.examples import load_example
 from leadflow_contracts.topics import REGISTRY, TopicSpec
 
@@ -56,8 +56,7 @@ def build() -> Document:
     specs = list(REGISTRY)
     mode: Literal["validation"] = "validation"
     envelopes: list[tuple[type[BaseModel], Literal["validation"]]] = [
-        (Envelope[s.payload], mode)  # type: ignore[name-defined]
-        for s in specs
+        (envelope_of(s.payload), mode) for s in specs
     ]
     refs, top = models_json_schema(envelopes, ref_template=_REF)
     channels: dict[str, Any] = {}

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from leadflow_contracts.compat import breaking_changes
-from leadflow_contracts.envelope import Envelope
+from leadflow_contracts.envelope import envelope_of
 from leadflow_contracts.topics import REGISTRY, TopicSpec
 
 Schema = dict[str, Any]
@@ -43,7 +43,7 @@ def snapshot_name(event_type: str, version: int) -> str:
 def envelope_schema(spec: TopicSpec) -> Schema:
     """The JSON Schema (validation mode) of the envelope carrying ``spec``'s payload."""
     # The payload class is only known at run time, which pydantic supports and mypy cannot see.
-    model = Envelope[spec.payload]  # type: ignore[name-defined]
+    model = envelope_of(spec.payload)
     return model.model_json_schema(mode="validation")
 
 

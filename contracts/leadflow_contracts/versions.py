@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from leadflow_contracts.envelope import Envelope
+from leadflow_contracts.envelope import Envelope, envelope_of
 from leadflow_contracts.topics import TopicSpec
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
@@ -50,7 +50,7 @@ def read_envelope(
     Raises ``UnknownSchemaVersion`` for a version this consumer cannot read and
     pydantic's ``ValidationError`` for a record that does not fit its version.
     """
-    model = Envelope[spec.payload]  # type: ignore[name-defined]
+    model = envelope_of(spec.payload)
     return _read(spec, lambda: model.model_validate_json(value), lambda: _loads(value), upcasters)
 
 
@@ -59,7 +59,7 @@ def read_envelope_document(
 ) -> Envelope[Any]:
     """``read_envelope`` of a record's value already parsed from JSON (a consumer that
     needs the document itself parses it once)."""
-    model = Envelope[spec.payload]  # type: ignore[name-defined]
+    model = envelope_of(spec.payload)
     return _read(spec, lambda: model.model_validate(document), lambda: document, upcasters)
 
 
@@ -92,7 +92,7 @@ def _read(
         upcast = known[(spec.event_type, version)](upcast)
         version += 1
         upcast["schema_version"] = version
-    model = Envelope[spec.payload]  # type: ignore[name-defined]
+    model = envelope_of(spec.payload)
     result: Envelope[Any] = model.model_validate(upcast)
     return result
 

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from leadflow_contracts import Envelope, Producer, TopicSpec, derived_event_id, utcnow
 from leadflow_contracts import headers as h
+from leadflow_contracts.envelope import envelope_of
 from pydantic import BaseModel
 
 
@@ -41,7 +42,7 @@ def new_envelope(
     correlation = correlation_id or (cause.correlation_id if cause else None)
     if tenant is None or correlation is None:
         raise ValueError("tenant_id and correlation_id are required without a cause")
-    return Envelope[spec.payload](  # type: ignore[name-defined]
+    return envelope_of(spec.payload)(
         event_id=event_id,
         event_type=spec.event_type,
         schema_version=spec.schema_version,

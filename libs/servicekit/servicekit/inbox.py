@@ -25,10 +25,10 @@ from leadflow_contracts import Envelope
 from sqlalchemy import Column, DateTime, Index, MetaData, String, Table
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import bindparam, func, select, update
+from sqlalchemy.sql import func, select
 
 from servicekit.events import Outgoing
-from servicekit.tables import insert_rows
+from servicekit.tables import insert_rows, update_rows
 
 metadata = MetaData()
 
@@ -105,22 +105,12 @@ async def store_outputs(
     session: AsyncSession, group: str, outputs: Mapping[uuid.UUID, Sequence[Outgoing]]
 ) -> None:
     """Record each claimed event's outputs (rows default to none) in one statement."""
-    data = [
-        {"b_group": group, "b_event_id": e, "b_outputs": [o.to_json() for o in out]}
-        for e, out in sorted(outputs.items())
+    rows = [
+        {"consumer_group": group, "event_id": e, "outputs": [o.to_json() for o in out]}
+        for e, out in outputs.items()
         if out
     ]
-    if not data:
-        return
-    await session.execute(
-        update(inbox_table)
-        .where(
-            inbox_table.c.consumer_group == bindparam("b_group"),
-            inbox_table.c.event_id == bindparam("b_event_id"),
-        )
-        .values(outputs=bindparam("b_outputs")),
-        data,
-    )
+    await update_rows(session, inbox_table, ("consumer_group", "event_id"), rows)
 
 
 def create_inbox_table(op: Any) -> None:

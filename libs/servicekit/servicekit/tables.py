@@ -55,21 +55,55 @@ def timestamps() -> tuple[Column[Any], Column[Any]]:
 
 
 @cache
-def _unnest_insert(
+def _recordset_insert(
     table: Table, columns: tuple[str, ...], returning: bool
 ) -> TextClause | TextualSelect:
-    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-    quote = dialect.identifier_preparer.quote
-    arrays = ", ".join(
-        f"CAST(:{name} AS {table.c[name].type.compile(dialect=dialect)}[])" for name in columns
-    )
-    # Identifiers and type names from the table's own metadata, never from input.
+    quote = postgresql.dialect().identifier_preparer.quote  # type: ignore[no-untyped-call]
     names = ", ".join(quote(name) for name in columns)
-    sql = f"INSERT INTO {quote(table.name)} ({names}) SELECT * FROM unnest({arrays})"  # noqa: S608
-    sql += " ON CONFLICT DO NOTHING"
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({names}) SELECT {names}"  # noqa: S608
+        f" FROM {_recordset(table, columns)} ON CONFLICT DO NOTHING"
+    )
     if not returning:
         return text(sql)
     return text(sql + " RETURNING *").columns(*table.c)
+
+
+def _recordset(table: Table, columns: Sequence[str]) -> str:
+    """``json_to_recordset(:rows) AS r(<column> <type>, …)`` for ``columns`` of ``table``
+    (identifiers and type names from the table's own metadata, never from input)."""
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    quote = dialect.identifier_preparer.quote
+    record = ", ".join(
+        f"{quote(name)} {table.c[name].type.compile(dialect=dialect)}" for name in columns
+    )
+    return f"json_to_recordset(CAST(:rows AS json)) AS r({record})"
+
+
+def _rows_document(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    return {"rows": orjson.dumps(rows, option=orjson.OPT_NON_STR_KEYS).decode()}
+
+
+@cache
+def _recordset_update(table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> TextClause:
+    quote = postgresql.dialect().identifier_preparer.quote  # type: ignore[no-untyped-call]
+    target = quote(table.name)
+    sets = ", ".join(f"{quote(c)} = r.{quote(c)}" for c in columns if c not in keys)
+    match = " AND ".join(f"{target}.{quote(k)} = r.{quote(k)}" for k in keys)
+    sql = f"UPDATE {target} SET {sets} FROM {_recordset(table, columns)} WHERE {match}"  # noqa: S608
+    return text(sql)
+
+
+async def update_rows(
+    session: AsyncSession, table: Table, keys: tuple[str, ...], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Set the other columns of ``rows`` (all with the same keys) on the rows of ``table``
+    that match each one's ``keys`` columns: one statement of one parameter, as
+    ``insert_rows``. Rows are updated in no particular order: for rows this transaction
+    already holds (or that no other transaction updates)."""
+    if rows:
+        statement = _recordset_update(table, keys, tuple(rows[0]))
+        await session.execute(statement, _rows_document(rows))
 
 
 async def insert_rows(
@@ -79,25 +113,20 @@ async def insert_rows(
     *,
     returning: bool = False,
 ) -> Sequence[RowMapping]:
-    """``INSERT … ON CONFLICT DO NOTHING`` of ``rows`` (all with the same keys) as one
-    statement of one array per column (``unnest``): the same text whatever the number of
-    rows, so psycopg caches its conversion and prepares it, and PostgreSQL plans it once
-    per connection. A multi-row ``VALUES`` (SQLAlchemy's executemany) is a new statement
-    of thousands of parameters for every batch size: parsed by psycopg and planned by
-    PostgreSQL each time (``bench/README.md`` has the figures). JSONB values go as JSON
-    text. ``returning``: the inserted rows (conflicting ones are missing), in no order.
+    """``INSERT … ON CONFLICT DO NOTHING`` of ``rows`` (all with the same keys), in their
+    order, as one statement of one parameter: the rows as a JSON array, serialized by
+    orjson and turned into typed rows by PostgreSQL (``json_to_recordset``). The same
+    text whatever the number of rows, so psycopg caches its conversion and prepares it,
+    and PostgreSQL plans it once per connection; and no per-value work in Python. A
+    multi-row ``VALUES`` (SQLAlchemy's executemany) is a new statement of thousands of
+    parameters for every batch size; one array per column (``unnest``) has psycopg dump
+    every element in Python (``bench/README.md`` has the figures). Values: what orjson
+    writes (UUIDs, aware datetimes, enums, lists and dicts as JSON), each read by its
+    column's type; None is NULL. ``returning``: the inserted rows (conflicting ones are
+    missing), in no order.
     """
     if not rows:
         return []
-    columns = tuple(rows[0])
-    params: dict[str, list[Any]] = {}
-    for name in columns:
-        values = [row[name] for row in rows]
-        if isinstance(table.c[name].type, postgresql.JSONB):
-            values = [
-                None if v is None else orjson.dumps(v, option=orjson.OPT_NON_STR_KEYS).decode()
-                for v in values
-            ]
-        params[name] = values
-    result = await session.execute(_unnest_insert(table, columns, returning), params)
+    statement = _recordset_insert(table, tuple(rows[0]), returning)
+    result = await session.execute(statement, _rows_document(rows))
     return result.mappings().all() if returning else []

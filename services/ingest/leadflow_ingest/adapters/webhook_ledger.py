@@ -2,8 +2,8 @@
 + rate/quota reservation, the guard rows, then the outcome.
 
 Two round trips per group on one pooled connection, driven through psycopg directly
-(fixed statement texts with one array per column, so psycopg prepares them whatever the
-group's size; no ORM):
+(fixed statement texts with one array per column or one JSON document of rows, so
+psycopg prepares them whatever the group's size; no ORM):
 
 1. one pipeline: ``BEGIN`` + ``ingest_reserve(...)`` for every webhook of the group in
    order (migration 0003: looks the webhook-id up and, only if it is unknown, counts the
@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
 import psycopg
 from psycopg import pq
-from psycopg.types.json import Jsonb
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from leadflow_ingest.domain.quota import Windows
@@ -69,7 +69,8 @@ WHERE (tenant, webhook_id) IN (SELECT * FROM unnest(%s::varchar[], %s::varchar[]
 #: The lead.received records, retained like every event the service emits
 #: (``servicekit.outbox``): already on the topic, so staged as published.
 _RETAIN = """
-INSERT INTO outbox (record, published_at) SELECT * FROM unnest(%s::jsonb[], %s::timestamptz[])
+INSERT INTO outbox (record, published_at) SELECT r.record, r.published_at
+FROM json_to_recordset(%s::json) AS r(record jsonb, published_at timestamptz)
 """
 
 _RELEASE = """
@@ -189,8 +190,8 @@ class LedgerConnection:
             if drop:
                 tenants, ids = [r.tenant for r in drop], [r.webhook_id for r in drop]
                 await conn.execute(_DROP, (tenants, ids), prepare=True)
-            records, times = [Jsonb(r) for r, _ in retain], [t for _, t in retain]
-            await conn.execute(_RETAIN, (records, times), prepare=True)
+            rows = [{"record": r, "published_at": t} for r, t in retain]
+            await conn.execute(_RETAIN, (orjson.dumps(rows).decode(),), prepare=True)
             await conn.execute("COMMIT")
 
     async def rollback(self) -> None:
