@@ -19,6 +19,10 @@ delivery, and these rules hold for every consumer alike:
   backs off, and tries the same step again until the dependency is back — then resumes
   by itself. Good records survive an outage of any length.
 
+Latency: a batch also takes the records that the fetch sent as it began brings
+(``top_up``, ``kafka_batch_top_up_ms``), so a record that arrives while a batch is
+handled is in the next one, not the one after.
+
 Tracing: FastStream gives a batch subscriber one span, a new trace root merely linked to
 the records. A lead's journey must stay one trace, so (``trace_records``) every record
 gets its own ``<topic> process`` consumer span whose parent is the record's
@@ -466,11 +470,20 @@ class ConsumerEngine(Generic[T, H]):
         FastStream subscriber (e.g. fetch sizes)."""
         settings = self._runtime.settings
 
+        top_up_ms = settings.kafka_batch_top_up_ms
+
         async def consume_batch(msg: KafkaMessage) -> None:
             raw = msg.raw_message
             records = raw if isinstance(raw, tuple) else (raw,)
-            await self.handle_batch(records, msg.consumer)
-            self._record_lag(msg.consumer, records)
+            consumer = msg.consumer
+            if top_up_ms and len(records) < max_records:
+                records += await top_up(consumer, top_up_ms, max_records - len(records))
+            try:
+                await self.handle_batch(records, consumer)
+            except BaseException:
+                rewind(consumer, records)
+                raise
+            self._record_lag(consumer, records)
 
         consume_batch.__name__ = f"consume_{self._group}".replace("-", "_").replace(".", "_")
         self._runtime.broker.subscriber(
@@ -485,3 +498,32 @@ class ConsumerEngine(Generic[T, H]):
             heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
             **{"fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms, **options},
         )(consume_batch)
+
+
+async def top_up(consumer: Any, timeout_ms: int, max_records: int) -> tuple[Any, ...]:
+    """What the fetch sent as a batch began brings, waited for up to ``timeout_ms``.
+
+    aiokafka sends a fetch for a partition only while none of its records are buffered:
+    when a batch takes the buffer, one fetch goes out and comes back with what arrived
+    meanwhile, and whatever arrives after that is fetched only when the next batch
+    begins — to be handled in the batch after it. Taking that fetch's records into the
+    batch that sent it lets a record wait one cycle, not two. They are committed with the
+    batch (FastStream commits the consumer's position) and rewound with it on failure
+    (``rewind``)."""
+    more = await consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
+    return tuple(record for records in more.values() for record in records)
+
+
+def rewind(consumer: Any, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
+    """Seek every partition of a failed batch back to its earliest record, so the batch
+    comes again and no commit passes a record that was not handled (FastStream rewinds
+    only the records it fetched itself)."""
+    earliest: dict[TopicPartition, int] = {}
+    for record in records:
+        tp = TopicPartition(record.topic, record.partition)
+        earliest[tp] = min(record.offset, earliest.get(tp, record.offset))
+    for tp, offset in earliest.items():
+        try:
+            consumer.seek(tp, offset)
+        except Exception as exc:  # the partition was revoked meanwhile: its new owner reads it
+            log.debug("could not rewind partition", partition=str(tp), error=type(exc).__name__)

@@ -43,6 +43,11 @@ class ServiceSettings(BaseSettings):
     #: bench/README.md has the figures. Kafka answers as soon as there is data either way;
     #: a short wait only adds fetches while a topic is idle.
     kafka_fetch_max_wait_ms: int = Field(default=50, ge=0)
+    #: When a batch begins, the consumer waits up to this long for the records the fetch
+    #: sent at that moment brings and handles them in the same batch (0: never). aiokafka
+    #: fetches a partition only while none of its records are buffered, so without it a
+    #: record that arrives while a batch is handled waits two batch cycles, not one.
+    kafka_batch_top_up_ms: int = Field(default=10, ge=0)
     database_url: str = Field(
         default="postgresql://postgres@127.0.0.1:5432/postgres",
         validation_alias=AliasChoices("DATABASE_URL", "LEADFLOW_DATABASE_URL"),
