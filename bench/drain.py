@@ -30,7 +30,7 @@ from leadflow_local.stack import Stack, free_port_offset
 from servicekit.events import Outgoing
 
 from bench.cpu import CpuMeter, start_py_spy, stop_py_spy
-from bench.load import new_run_id
+from bench.load import new_run_id, own_databases
 from bench.report import cpu_table
 from bench.run import RssSampler
 
@@ -153,6 +153,7 @@ def run_drain(drain: Drain, args: argparse.Namespace) -> int:
         env=env,
         services=[drain.service],
         replicas={drain.service: args.replicas},
+        **own_databases(),
     )
     print(
         f"starting broker, database and {args.replicas} x {drain.service} (logs in {data_dir}) …",

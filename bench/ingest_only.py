@@ -34,7 +34,7 @@ from leadflow_local.stack import Stack, free_port_offset
 from servicekit.auth import mint_token
 
 from bench.cpu import start_py_spy, stop_py_spy
-from bench.load import closed_loop, new_run_id, sign_requests
+from bench.load import closed_loop, new_run_id, own_databases, sign_requests
 from bench.report import percentiles
 from bench.run import RssSampler
 
@@ -90,7 +90,13 @@ def main() -> int:
     args = parser.parse_args()
     env = dict(os.environ) | {"LEADFLOW_LOG_LEVEL": "WARNING"}
     data_dir = Path(tempfile.mkdtemp(prefix="leadflow-ingest-bench-"))
-    stack = Stack(data_dir=data_dir, port_offset=free_port_offset(), env=env, services=["ingest"])
+    stack = Stack(
+        data_dir=data_dir,
+        port_offset=free_port_offset(),
+        env=env,
+        services=["ingest"],
+        **own_databases(),
+    )
     print(f"starting broker, database and ingest (logs in {data_dir}) …", flush=True)
     stack.start()
     try:

@@ -11,6 +11,7 @@ import hmac
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 import orjson
@@ -147,3 +148,11 @@ async def open_loop(url: str, requests: list[SignedRequest], rate_per_s: float) 
 
 def new_run_id() -> str:
     return uuid.uuid4().hex[:8]
+
+
+def own_databases() -> dict[str, Any]:
+    """``Stack`` options: this run's own databases, dropped when it stops. On a shared
+    server (``DATABASE_URL``) a run must not find the previous run's outbox: facing a new,
+    empty broker the services re-drive it (as they should), and the bench would measure
+    that flood instead of its own load."""
+    return {"database_prefix": f"leadflow_bench_{new_run_id()}_", "drop_databases": True}

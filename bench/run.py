@@ -30,7 +30,7 @@ from leadflow_local.stack import SERVICE_PORTS, Stack, free_port_offset
 
 from bench.ceiling import relay_ceiling
 from bench.cpu import CpuMeter, start_py_spy, stop_py_spy
-from bench.load import LoadResult, closed_loop, new_run_id, open_loop, sign_requests
+from bench.load import LoadResult, closed_loop, new_run_id, open_loop, own_databases, sign_requests
 from bench.provision import provision
 from bench.report import percentiles, write_report
 
@@ -230,7 +230,11 @@ def main() -> int:
     env = dict(os.environ) | {"LEADFLOW_LOG_LEVEL": "WARNING"}
     data_dir = Path(tempfile.mkdtemp(prefix="leadflow-bench-"))
     stack = Stack(
-        data_dir=data_dir, port_offset=free_port_offset(), env=env, replicas=args.replicas
+        data_dir=data_dir,
+        port_offset=free_port_offset(),
+        env=env,
+        replicas=args.replicas,
+        **own_databases(),
     )
     print(f"starting the stack (data and logs in {data_dir}) …", flush=True)
     stack.start()

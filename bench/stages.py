@@ -33,7 +33,7 @@ from leadflow_contracts.topics import REGISTRY
 from leadflow_local.stack import SERVICE_PORTS, Stack, free_port_offset
 from servicekit.db import libpq_url, with_database
 
-from bench.load import LoadResult, new_run_id, open_loop, sign_requests
+from bench.load import LoadResult, new_run_id, open_loop, own_databases, sign_requests
 from bench.provision import provision
 from bench.report import percentiles
 from bench.run import AssignedWatcher
@@ -154,7 +154,7 @@ def main() -> int:
     args = parser.parse_args()
     env = dict(os.environ) | {"LEADFLOW_LOG_LEVEL": "WARNING"}
     data_dir = Path(tempfile.mkdtemp(prefix="leadflow-stages-"))
-    stack = Stack(data_dir=data_dir, port_offset=free_port_offset(), env=env)
+    stack = Stack(data_dir=data_dir, port_offset=free_port_offset(), env=env, **own_databases())
     print(f"starting the stack (data and logs in {data_dir}) …", flush=True)
     stack.start()
     try:
