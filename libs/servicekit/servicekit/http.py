@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from leadflow_contracts.envelope import utcnow
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicekit import ops_api
@@ -27,6 +31,7 @@ from servicekit.settings import ServiceSettings
 from servicekit.telemetry import records_spans, unrecorded_span
 
 Hook = Callable[[], Awaitable[None]]
+ExceptionHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 Clock = Callable[[], datetime]
 S = TypeVar("S", bound=ServiceSettings)
 S_contra = TypeVar("S_contra", bound=ServiceSettings, contravariant=True)
@@ -140,6 +145,75 @@ class _TraceContextMiddleware:
             otel_context.detach(token)
 
 
+class _HotRoutes:
+    """Serves a few routes straight from the middleware stack, past Starlette's exception
+    middleware, routing and FastAPI's request handler (what they cost per request of the
+    webhook route: bench/README.md). A hot route's endpoint takes only ``str`` path
+    parameters and the ``Request`` and returns a ``Response``: it is matched as the
+    router would (``Route.matches``), called with the same scope, and an exception it
+    raises is answered by the app's handler for it, as ``ExceptionMiddleware`` would; one
+    without a handler goes on up to Starlette's error middleware. The route stays in the
+    app (OpenAPI, and any method the hot path does not serve)."""
+
+    def __init__(self, app: ASGIApp, routes: Sequence[APIRoute], handlers: FastAPI) -> None:
+        self._app = app
+        self._routes = routes
+        self._handlers = handlers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for route in self._routes:
+                match, child = route.matches(scope)
+                if match is Match.FULL:
+                    scope.update(child, router=self._handlers.router)
+                    await self._serve(route, Request(scope, receive), send)
+                    return
+        await self._app(scope, receive, send)
+
+    async def _serve(self, route: APIRoute, request: Request, send: Send) -> None:
+        try:
+            response: Response = await route.endpoint(request=request, **request.path_params)
+        except Exception as exc:
+            handler = self._handler(exc)
+            if handler is None:
+                raise
+            answer = handler(request, exc)
+            response = await answer if inspect.isawaitable(answer) else answer
+        await response(request.scope, request.receive, send)
+
+    def _handler(self, exc: Exception) -> ExceptionHandler | None:
+        handlers = self._handlers.exception_handlers
+        if isinstance(exc, StarletteHTTPException) and exc.status_code in handlers:
+            return handlers[exc.status_code]
+        for cls in type(exc).__mro__:
+            if cls is Exception:
+                return None  # Starlette's error middleware has that one
+            if cls in handlers:
+                return handlers[cls]
+        return None
+
+
+def _hot_routes(routers: Sequence[APIRouter], wanted: Sequence[tuple[str, str]]) -> list[APIRoute]:
+    """The routers' routes for ``(method, path)``, checked to be servable by ``_HotRoutes``
+    (routers are included as they are, without a prefix, so a route's path is its URL's)."""
+    found: list[APIRoute] = []
+    routes = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
+    for method, path in wanted:
+        route = next((r for r in routes if r.path == path and method in (r.methods or ())), None)
+        if route is None:
+            raise ValueError(f"hot route {method} {path}: no such route")
+        d = route.dependant
+        plain = all(f.field_info.annotation is str for f in d.path_params)
+        extras = d.query_params or d.header_params or d.cookie_params or d.body_params
+        if not plain or extras or d.dependencies or d.request_param_name != "request":
+            raise ValueError(
+                f"hot route {method} {path}: its endpoint must take only str path "
+                "parameters and `request: Request`"
+            )
+        found.append(route)
+    return found
+
+
 def _wrap_stack(app: FastAPI, outer: Callable[[ASGIApp], ASGIApp]) -> None:
     """Put ``outer`` around the whole middleware stack (outside Starlette's error
     middleware), as ``FastAPIInstrumentor`` places its own."""
@@ -160,9 +234,12 @@ def create_http_app(
     on_shutdown: Sequence[Hook] = (),
     jwt_secret: str | None = None,
     trace_seed: TraceSeed | None = None,
+    hot_routes: Sequence[tuple[str, str]] = (),
 ) -> FastAPI:
     """``trace_seed`` lets a service put requests into a trace of its choosing (ingest: a
-    webhook's retries all continue the trace of the lead they create)."""
+    webhook's retries all continue the trace of the lead they create). ``hot_routes``
+    (method, path template) are served past routing and FastAPI's request handling
+    (``_HotRoutes``): for the one endpoint that carries the load."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -201,10 +278,12 @@ def create_http_app(
         await runtime.refresh_metrics()
         return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    app.add_middleware(_LatencyMiddleware, runtime=runtime)
     app.include_router(ops_api.router)
     for router in routers:
         app.include_router(router)
+    if hot_routes:  # inside the latency middleware, which labels them by route as well
+        app.add_middleware(_HotRoutes, routes=_hot_routes(routers, hot_routes), handlers=app)
+    app.add_middleware(_LatencyMiddleware, runtime=runtime)
     document_problems(app)
     provider = runtime.tracer_provider
     if records_spans(provider):

@@ -81,6 +81,7 @@ def create_app(settings: Settings, runtime: Runtime, clock: Clock) -> FastAPI:
         on_startup=[start_pruning],
         jwt_secret=settings.jwt_secret(),
         trace_seed=webhook_trace_seed,
+        hot_routes=[("POST", webhooks.WEBHOOK_PATH)],
     )
     app.state.ingest = context
     app.state.worker = worker  # tests hand it batches as FastStream would

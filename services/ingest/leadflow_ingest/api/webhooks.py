@@ -47,6 +47,8 @@ from leadflow_ingest.metrics import UNKNOWN
 
 log = get_logger(__name__)
 router = APIRouter(tags=["webhooks"])
+#: The one route that carries the load; the app serves it past routing (``hot_routes``).
+WEBHOOK_PATH = "/v1/webhooks/{tenant}/{source}"
 #: Verified against for unknown tenants and sources; no one knows the key (it is
 #: random per process), so a match is impossible and the answer stays 401.
 DECOY_KEYS = (SigningKey(uuid.UUID(int=0), new_secret()[1]),)
@@ -162,7 +164,7 @@ def _answer(status: str, lead_id: uuid.UUID, webhook_id: str, code: int) -> JSON
 
 
 @router.post(
-    "/v1/webhooks/{tenant}/{source}",
+    WEBHOOK_PATH,
     status_code=202,
     summary="Receive a signed webhook (Standard Webhooks)",
     openapi_extra=_REQUEST_BODY,
