@@ -106,6 +106,32 @@ async def update_rows(
         await session.execute(statement, _rows_document(rows))
 
 
+@cache
+def _recordset_upsert(table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> TextClause:
+    quote = postgresql.dialect().identifier_preparer.quote  # type: ignore[no-untyped-call]
+    names = ", ".join(quote(name) for name in columns)
+    target = ", ".join(quote(k) for k in keys)
+    sets = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns if c not in keys)
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({names}) SELECT {names}"  # noqa: S608
+        f" FROM {_recordset(table, columns)} ON CONFLICT ({target}) DO UPDATE SET {sets}"
+    )
+    return text(sql)
+
+
+async def upsert_rows(
+    session: AsyncSession, table: Table, keys: tuple[str, ...], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Insert ``rows`` (all with the same keys), or set their other columns where a row
+    with the same ``keys`` (a unique constraint) exists: one statement of one parameter,
+    as ``insert_rows``, the rows written in their order (sort them where concurrent
+    writers must lock in one order). No two rows may share their ``keys``: PostgreSQL
+    refuses to change one row twice in a statement."""
+    if rows:
+        statement = _recordset_upsert(table, keys, tuple(rows[0]))
+        await session.execute(statement, _rows_document(rows))
+
+
 async def insert_rows(
     session: AsyncSession,
     table: Table,

@@ -1,6 +1,7 @@
 """``tables.insert_rows``: every column type the services insert arrives as it was sent,
 in order, conflicting rows skipped and missing from RETURNING; ``tables.update_rows``
-sets exactly the rows its keys name."""
+sets exactly the rows its keys name; ``tables.upsert_rows`` inserts the new ones and sets
+the given columns of the existing ones."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 from servicekit.db import create_engine, session_factory
-from servicekit.tables import insert_rows, update_rows
+from servicekit.tables import insert_rows, update_rows, upsert_rows
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.schema import Column, Identity, MetaData, Table
@@ -108,6 +109,29 @@ async def test_update_rows_sets_the_rows_the_keys_name(session: AsyncSession) ->
     query = select(things.c.count, things.c.doc).order_by(things.c.seq)
     stored = [tuple(r) for r in (await session.execute(query)).all()]
     assert stored == [(10, None), (2, _as_json(_row(2)["doc"])), (None, {"v": [3]})]
+
+
+async def test_upsert_rows_inserts_new_rows_and_sets_existing_ones(session: AsyncSession) -> None:
+    await insert_rows(session, things, [_row(1), _row(2)])
+    await upsert_rows(
+        session,
+        things,
+        ("thing_id",),
+        [
+            _row(3, name="new 3"),
+            _row(1, name="changed 1", count=None, doc=None, tags=["z"]),
+        ],
+    )
+    await upsert_rows(session, things, ("thing_id",), [])
+    query = select(things.c.thing_id, things.c.name, things.c.count, things.c.tags)
+    stored = {r[0].int: tuple(r[1:]) for r in (await session.execute(query)).all()}
+    assert stored == {
+        1: ("changed 1", None, ["z"]),
+        2: ("thing 2", 2, ["a", "b'\"c"]),
+        3: ("new 3", 3, ["a", "b'\"c"]),
+    }
+    seqs = (await session.execute(select(things.c.seq).order_by(things.c.thing_id))).scalars()
+    assert list(seqs)[2] > 2  # the new row was inserted, after the first two
 
 
 def _as_json(doc: dict[str, Any]) -> dict[str, Any]:

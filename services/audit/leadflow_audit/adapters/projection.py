@@ -10,8 +10,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from servicekit.db import uuid_array
+from servicekit.tables import upsert_rows
 from sqlalchemy import Row, any_, delete, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadflow_audit.adapters.tables import lead_status_table
@@ -70,11 +70,4 @@ async def replace_all(session: AsyncSession, statuses: Iterable[LeadStatus]) -> 
 
 
 async def _upsert(session: AsyncSession, statuses: Iterable[LeadStatus]) -> None:
-    values = [_status_values(s) for s in statuses]
-    if not values:
-        return
-    stmt = insert(_s)
-    columns = {c.name: stmt.excluded[c.name] for c in _s.columns if c.name != "lead_id"}
-    await session.execute(
-        stmt.on_conflict_do_update(index_elements=["lead_id"], set_=columns), values
-    )
+    await upsert_rows(session, _s, ("lead_id",), [_status_values(s) for s in statuses])

@@ -15,6 +15,7 @@ from typing import Any
 from leadflow_contracts.email_domains import company_domain
 from leadflow_contracts.lead import Lead
 from leadflow_contracts.routing import Candidate
+from servicekit.tables import upsert_rows
 from sqlalchemy import func, select, union, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -128,39 +129,22 @@ async def insert_assignment(session: AsyncSession, **fields: Any) -> dict[str, A
 
 async def save_credits(session: AsyncSession, credits: Mapping[tuple[str, str, str], int]) -> None:
     """Upsert rotation counters, keyed (tenant, team_id, rep_id)."""
-    if not credits:
-        return
-    stmt = insert(rotation).values(
-        [
-            {"tenant": tenant, "team_id": team, "rep_id": rep, "credit": credit}
-            for (tenant, team, rep), credit in sorted(credits.items())
-        ]
-    )
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[rotation.c.tenant, rotation.c.team_id, rotation.c.rep_id],
-            set_={"credit": stmt.excluded.credit},
-        )
-    )
+    rows = [
+        {"tenant": tenant, "team_id": team, "rep_id": rep, "credit": credit}
+        for (tenant, team, rep), credit in sorted(credits.items())
+    ]
+    await upsert_rows(session, rotation, ("tenant", "team_id", "rep_id"), rows)
 
 
 async def save_owners(
     session: AsyncSession, owners: Mapping[tuple[str, str], tuple[str, datetime]]
 ) -> None:
     """Upsert account owners: (tenant, company domain) → (rep_id, since)."""
-    if not owners:
-        return
-    stmt = insert(account_owners)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[account_owners.c.tenant, account_owners.c.email_domain],
-            set_={"rep_id": stmt.excluded.rep_id, "updated_at": stmt.excluded.updated_at},
-        ),
-        [
-            {"tenant": tenant, "email_domain": domain, "rep_id": rep, "updated_at": at}
-            for (tenant, domain), (rep, at) in sorted(owners.items())
-        ],
-    )
+    rows = [
+        {"tenant": tenant, "email_domain": domain, "rep_id": rep, "updated_at": at}
+        for (tenant, domain), (rep, at) in sorted(owners.items())
+    ]
+    await upsert_rows(session, account_owners, ("tenant", "email_domain"), rows)
 
 
 def work_item_row(
