@@ -150,28 +150,14 @@ async def test_rewind_seeks_every_partition_of_a_batch_to_its_earliest_record(
     )
     await consumer.start()
     try:
-        records: list[ConsumerRecord[Any, Any]] = []
-
-        async def all_six() -> bool:
-            batches = await consumer.getmany(timeout_ms=200)
-            records.extend(r for rs in batches.values() for r in rs)
-            return len(records) == 6
-
-        await eventually(all_six, what="six records")
+        records = await _consume(consumer, 6, "six records")
         # A batch of the last two records of partition 0 and the last of partition 1.
         batch = [r for r in records if r.offset >= 1 and r.partition == 0]
         batch += [r for r in records if r.offset == 2 and r.partition == 1]
         rewind(consumer, batch)
         assert await consumer.position(TopicPartition(topic, 0)) == 1
         assert await consumer.position(TopicPartition(topic, 1)) == 2
-        again: list[ConsumerRecord[Any, Any]] = []
-
-        async def batch_again() -> bool:
-            batches = await consumer.getmany(timeout_ms=200)
-            again.extend(r for rs in batches.values() for r in rs)
-            return len(again) == 3
-
-        await eventually(batch_again, what="the rewound records")
+        again = await _consume(consumer, 3, "the rewound records")
         assert sorted((r.partition, r.value) for r in again) == [
             (0, b"0-1"),
             (0, b"0-2"),
@@ -179,3 +165,16 @@ async def test_rewind_seeks_every_partition_of_a_batch_to_its_earliest_record(
         ]
     finally:
         await consumer.stop()
+
+
+async def _consume(consumer: AIOKafkaConsumer, n: int, what: str) -> list[ConsumerRecord[Any, Any]]:
+    """Poll ``consumer`` until it has given ``n`` records."""
+    records: list[ConsumerRecord[Any, Any]] = []
+
+    async def enough() -> bool:
+        batches = await consumer.getmany(timeout_ms=200)
+        records.extend(r for rs in batches.values() for r in rs)
+        return len(records) >= n
+
+    await eventually(enough, what=what)
+    return records
