@@ -3,8 +3,8 @@
 The same reads as ``state.load_rules`` / ``load_team`` / ``account_owner`` for one lead,
 but one query per kind for the whole batch (no N+1): the tenants' current rules, the
 matched teams locked ``FOR UPDATE`` in (tenant, team_id) order — a fixed order, so two
-router consumers locking overlapping team sets cannot deadlock — then their reps, open
-counts, rotation counters and the owners of the leads' company domains.
+router consumers locking overlapping team sets cannot deadlock — then their reps with
+their open counts, rotation counters and the owners of the leads' company domains.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import array, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadflow_router.adapters.convert import rep_of, rules_of, team_of
-from leadflow_router.adapters.state import open_counts
+from leadflow_router.adapters.state import reps_with_load
 from leadflow_router.adapters.tables import account_owners, reps, rotation, routing_rules, teams
 from leadflow_router.domain.batch import TeamKey
 from leadflow_router.domain.model import RepLoad, TeamState
@@ -57,19 +57,11 @@ async def lock_teams(session: AsyncSession, keys: Collection[TeamKey]) -> dict[T
     found = [(r["tenant"], r["team_id"]) for r in team_rows]
     if not found:
         return {}
-    rep_rows = (
-        (
-            await session.execute(
-                select(reps).where(
-                    reps.c.tenant.in_({t for t, _ in found}),
-                    reps.c.team_ids.has_any(array(sorted({team for _, team in found}))),
-                )
-            )
-        )
-        .mappings()
-        .all()
+    query = reps_with_load(
+        reps.c.tenant.in_({t for t, _ in found}),
+        reps.c.team_ids.has_any(array(sorted({team for _, team in found}))),
     )
-    counts = await open_counts(session, [(r["tenant"], r["rep_id"]) for r in rep_rows])
+    rep_rows = (await session.execute(query)).mappings().all()
     credits = {
         (tenant, team, rep): credit
         for tenant, team, rep, credit in (
@@ -86,7 +78,7 @@ async def lock_teams(session: AsyncSession, keys: Collection[TeamKey]) -> dict[T
         loads = tuple(
             RepLoad(
                 rep=rep_of(r),
-                open_assignments=counts.get((tenant, r["rep_id"]), 0),
+                open_assignments=r["open_assignments"],
                 last_assigned_at=r["last_assigned_at"],
                 credit=credits.get((tenant, team, r["rep_id"]), 0),
             )

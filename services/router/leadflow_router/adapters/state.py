@@ -7,8 +7,10 @@ leads can never both take a rep's last free slot or read the same rotation count
 
 from __future__ import annotations
 
+from typing import Any
+
 from leadflow_contracts.email_domains import company_domain
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadflow_router.adapters.convert import rep_of, rules_of, team_of
@@ -24,6 +26,21 @@ from leadflow_router.domain.model import RepLoad, TeamState
 from leadflow_router.domain.rules import RuleSet
 
 OPEN = ("open", "acked")
+
+
+def reps_with_load(*where: ColumnElement[bool]) -> Select[Any]:
+    """``reps`` rows matching ``where``, each with its open assignments counted in the same
+    statement (``open_assignments``): one round trip, one snapshot."""
+    open_assignments = (
+        select(func.count())
+        .where(
+            assignments.c.tenant == reps.c.tenant,
+            assignments.c.rep_id == reps.c.rep_id,
+            assignments.c.status.in_(OPEN),
+        )
+        .scalar_subquery()
+    )
+    return select(reps, open_assignments.label("open_assignments")).where(*where)
 
 
 async def load_rules(session: AsyncSession, tenant: str) -> RuleSet:
@@ -68,17 +85,8 @@ async def load_team(
     )
     if team_row is None:
         return None
-    rep_rows = (
-        (
-            await session.execute(
-                select(reps).where(reps.c.tenant == tenant, reps.c.team_ids.contains([team_id]))
-            )
-        )
-        .mappings()
-        .all()
-    )
-    ids = [r["rep_id"] for r in rep_rows]
-    counts = await open_counts(session, [(tenant, rep_id) for rep_id in ids])
+    query = reps_with_load(reps.c.tenant == tenant, reps.c.team_ids.contains([team_id]))
+    rep_rows = (await session.execute(query)).mappings().all()
     credits = dict(
         (
             await session.execute(
@@ -91,7 +99,7 @@ async def load_team(
     loads = tuple(
         RepLoad(
             rep=rep_of(row),
-            open_assignments=counts.get((tenant, row["rep_id"]), 0),
+            open_assignments=row["open_assignments"],
             last_assigned_at=row["last_assigned_at"],
             credit=credits.get(row["rep_id"], 0),
         )
