@@ -58,15 +58,20 @@ def timestamps() -> tuple[Column[Any], Column[Any]]:
 def _recordset_insert(
     table: Table, columns: tuple[str, ...], returning: bool
 ) -> TextClause | TextualSelect:
-    quote = postgresql.dialect().identifier_preparer.quote  # type: ignore[no-untyped-call]
-    names = ", ".join(quote(name) for name in columns)
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({names}) SELECT {names}"  # noqa: S608
-        f" FROM {_recordset(table, columns)} ON CONFLICT DO NOTHING"
-    )
+    sql = f"{_insert_recordset(table, columns)} ON CONFLICT DO NOTHING"
     if not returning:
         return text(sql)
     return text(sql + " RETURNING *").columns(*table.c)
+
+
+def _insert_recordset(table: Table, columns: Sequence[str]) -> str:
+    """``INSERT INTO <table> (<columns>) SELECT <columns> FROM json_to_recordset(…)``."""
+    quote = postgresql.dialect().identifier_preparer.quote  # type: ignore[no-untyped-call]
+    names = ", ".join(quote(name) for name in columns)
+    return (
+        f"INSERT INTO {quote(table.name)} ({names}) SELECT {names}"  # noqa: S608
+        f" FROM {_recordset(table, columns)}"
+    )
 
 
 def _recordset(table: Table, columns: Sequence[str]) -> str:
@@ -109,14 +114,10 @@ async def update_rows(
 @cache
 def _recordset_upsert(table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> TextClause:
     quote = postgresql.dialect().identifier_preparer.quote  # type: ignore[no-untyped-call]
-    names = ", ".join(quote(name) for name in columns)
     target = ", ".join(quote(k) for k in keys)
     sets = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns if c not in keys)
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({names}) SELECT {names}"  # noqa: S608
-        f" FROM {_recordset(table, columns)} ON CONFLICT ({target}) DO UPDATE SET {sets}"
-    )
-    return text(sql)
+    insert = _insert_recordset(table, columns)
+    return text(f"{insert} ON CONFLICT ({target}) DO UPDATE SET {sets}")
 
 
 async def upsert_rows(
